@@ -1,0 +1,86 @@
+/**
+ * Fault injection for the reference agent. A base URL such as `http://127.0.0.1:8787/_fault/delay-300,no-audio`
+ * makes every create-call request sent through it misbehave in those ways, so each browser test picks its
+ * faults in the URL it gives the widget and no test changes state that another test sees.
+ *
+ * `<…>` marks a whole-number argument. The demo page lists this table.
+ */
+export const FAULT_MODES = {
+  'status-<code>': 'answer with that HTTP status and {"error": "reference fault <code>"}',
+  'problem-<code>': 'answer with that status as RFC 9457 application/problem+json',
+  'empty-<code>': 'answer with that status and an empty body',
+  'html-<code>': 'answer with that status and an HTML page, as a proxy in the way would',
+  'text-<code>': 'answer with that status and a text/plain body that is not JSON',
+  'retry-after-<s>': 'answer 429 with a Retry-After: <s> header',
+  'redirect-login': 'answer 302 to /login, an HTML sign-in page (as an expired session would)',
+  'no-answer-sdp': 'answer 201 without answer_sdp',
+  'answer-sdp-number': 'answer 201 with a number as answer_sdp',
+  'bad-answer-sdp': 'answer 201 with an answer_sdp string that is not SDP',
+  'no-expiry': 'answer 201 without expires_at',
+  'bad-expiry': 'answer 201 with an unparsable expires_at',
+  'past-expiry': 'answer 201 with an expires_at in the past (the call itself keeps its lease)',
+  'lease-<seconds>': 'lease the call for <seconds> instead of the default',
+  'delay-<ms>': 'wait <ms> before handling the request',
+  'hang': 'never answer (the request stays open until the client gives up)',
+  'no-audio': 'connect but never send audio back',
+  'remote-close-<ms>': 'the agent closes its peer connection <ms> after it connected',
+  'v2': 'answer like a newer server: status 200, no reasoning_effort, channel_id: null',
+  'extra-fields': 'add fields the client does not know to the response',
+  'no-ice': 'answer SDP whose candidates point to a closed port, so ICE never connects',
+} as const;
+
+export type FaultMode = keyof typeof FAULT_MODES;
+/** A mode's name without its argument: `status`, `retry-after`, `hang`, … */
+export type FaultName = FaultMode extends infer M ? (M extends `${infer N}-<${string}>` ? N : M) : never;
+
+/** The faults of one request: each mode's argument, or `null` for a mode without one. */
+export type Faults = ReadonlyMap<FaultName, number | null>;
+
+export const NO_FAULTS: Faults = new Map();
+
+const PARSERS = Object.keys(FAULT_MODES).map((mode) => {
+  const [, name = mode, arg] = /^(.*)-<(\w+)>$/.exec(mode) ?? [];
+  return { name: name as FaultName, takesArgument: arg !== undefined };
+});
+
+/** The status-setting modes; Node refuses to write a status outside 100–999, and 1xx are not answers. */
+const STATUS_MODES: ReadonlySet<FaultName> = new Set(['status', 'problem', 'empty', 'html', 'text']);
+/** Bounded so a lease timer stays within setTimeout's 32-bit range. */
+const MAX_SECONDS = 86_400;
+
+/** Splits `/_fault/<modes>/rest` into the faults and `/rest`; paths without the prefix have no faults. */
+export function parseFaultPath(path: string): { path: string; faults: Faults } | { error: string } {
+  const match = /^\/_fault\/([^/]*)(\/.*)?$/.exec(path);
+  if (!match) return { path, faults: NO_FAULTS };
+  const faults = new Map<FaultName, number | null>();
+  for (const token of (match[1] ?? '').split(',').filter(Boolean)) {
+    const fault = parseMode(token);
+    if ('error' in fault) return fault;
+    faults.set(fault.name, fault.value);
+  }
+  return { path: match[2] ?? '/', faults };
+}
+
+function parseMode(token: string): { name: FaultName; value: number | null } | { error: string } {
+  for (const { name, takesArgument } of PARSERS) {
+    if (!takesArgument) {
+      if (token === name) return { name, value: null };
+      continue;
+    }
+    if (!token.startsWith(`${name}-`)) continue;
+    const digits = token.slice(name.length + 1);
+    const value = Number(digits);
+    if (!/^\d{1,9}$/.test(digits)) return { error: `fault ${token}: the argument must be a whole number` };
+    if (STATUS_MODES.has(name) && (value < 200 || value > 599)) {
+      return { error: `fault ${token}: the status must be 200–599` };
+    }
+    if ((name === 'retry-after' || name === 'lease') && value > MAX_SECONDS) {
+      return { error: `fault ${token}: at most ${MAX_SECONDS} seconds` };
+    }
+    if ((name === 'delay' || name === 'remote-close') && value > MAX_SECONDS * 1000) {
+      return { error: `fault ${token}: at most ${MAX_SECONDS * 1000} ms` };
+    }
+    return { name, value };
+  }
+  return { error: `unknown fault mode ${JSON.stringify(token)}; known: ${Object.keys(FAULT_MODES).join(', ')}` };
+}

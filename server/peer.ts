@@ -1,0 +1,173 @@
+/**
+ * The agent's side of one call: a werift peer that answers the caller's offer and plays the caller's own
+ * audio back after a delay, so a test can tell real two-way media from silence.
+ */
+import { networkInterfaces } from 'node:os';
+import { randomInt } from 'node:crypto';
+import { RTCPeerConnection, RtpHeader, RtpPacket, useOPUS } from 'werift';
+
+/** Without it a stuck gatherer would hold the HTTP answer forever; host-only gathering takes milliseconds. */
+const ICE_GATHERING_BOUND_MS = 2000;
+/** The discard port: nothing listens there, so checks sent to it go nowhere. */
+const CLOSED_PORT = 9;
+
+export type PeerConnectionState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
+
+export interface PeerOptions {
+  echoDelayMs: number;
+  /** `false` answers and receives but never sends audio back. */
+  sendAudio: boolean;
+  /** Answer with candidates that point nowhere and ignore the caller's, so ICE never connects. */
+  unreachable: boolean;
+  onRtpReceived(): void;
+  onRtpSent(): void;
+  onConnectionState(state: PeerConnectionState): void;
+}
+
+export interface AgentPeer {
+  readonly answerSdp: string;
+  close(): Promise<void>;
+}
+
+/** The WebRTC stack refused the offer: the caller's fault (400), not the agent's. */
+export class OfferRejectedError extends Error {
+  override name = 'OfferRejectedError';
+}
+
+export async function answerOffer(offerSdp: string, options: PeerOptions): Promise<AgentPeer> {
+  const pc = new RTCPeerConnection({
+    // werift defaults to Google's STUN server; the agent must not send traffic off this machine.
+    iceServers: [],
+    codecs: { audio: [useOPUS()] },
+  });
+  // Added before the offer is applied so werift binds it to the offer's audio m-line; a transceiver added
+  // afterwards would be a second, unoffered m-line and the answer's would be recvonly.
+  const transceiver = pc.addTransceiver('audio', { direction: 'sendrecv' });
+  const echo = new DelayedEcho(options.echoDelayMs, (packet) => {
+    void transceiver.sender.sendRtp(packet).catch(() => undefined);
+    options.onRtpSent();
+  });
+  const close = async () => {
+    echo.stop();
+    await pc.close();
+  };
+  transceiver.onTrack.subscribe((track) => {
+    track.onReceiveRtp.subscribe((rtp) => {
+      options.onRtpReceived();
+      if (options.sendAudio) echo.push(rtp);
+    });
+  });
+  pc.connectionStateChange.subscribe((state) => options.onConnectionState(state));
+
+  try {
+    const offer = options.unreachable ? withoutCandidates(offerSdp) : withLocalCandidatesOnly(offerSdp);
+    await pc.setRemoteDescription({ type: 'offer', sdp: offer });
+  } catch (error) {
+    await close();
+    throw new OfferRejectedError(`the SDP offer was refused: ${(error as Error).message}`);
+  }
+  try {
+    await pc.setLocalDescription(await pc.createAnswer());
+    await iceGatheringComplete(pc);
+    const answerSdp = pc.localDescription?.sdp;
+    if (!answerSdp) throw new Error('werift produced no local description');
+    return { answerSdp: options.unreachable ? withCandidatePorts(answerSdp, CLOSED_PORT) : answerSdp, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+function iceGatheringComplete(pc: RTCPeerConnection): Promise<void> {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ICE_GATHERING_BOUND_MS);
+    const { unSubscribe } = pc.iceGatheringStateChange.subscribe((state) => {
+      if (state === 'complete') done();
+    });
+    function done() {
+      clearTimeout(timer);
+      unSubscribe();
+      resolve();
+    }
+  });
+}
+
+/**
+ * Plays packets back `delayMs` after they arrived, re-stamped as a stream of the agent's own: a fresh
+ * random sequence and timestamp base (RFC 3550), no header extensions of the caller's. werift's sender
+ * then sets the negotiated SSRC and payload type.
+ */
+class DelayedEcho {
+  private readonly queue: { due: number; packet: RtpPacket }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private sequenceNumber = randomInt(0x10000);
+  private readonly timestampOffset = randomInt(0x1_0000_0000 - 1);
+
+  constructor(
+    private readonly delayMs: number,
+    private readonly send: (packet: RtpPacket) => void,
+  ) {}
+
+  push(rtp: RtpPacket): void {
+    this.sequenceNumber = (this.sequenceNumber + 1) & 0xffff;
+    const header = new RtpHeader({
+      sequenceNumber: this.sequenceNumber,
+      timestamp: (rtp.header.timestamp + this.timestampOffset) >>> 0,
+      marker: rtp.header.marker,
+    });
+    this.queue.push({ due: performance.now() + this.delayMs, packet: new RtpPacket(header, rtp.payload) });
+    if (!this.timer) this.schedule();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.queue.length = 0;
+  }
+
+  private schedule(): void {
+    const next = this.queue[0];
+    if (next) this.timer = setTimeout(this.flush, Math.max(0, next.due - performance.now()));
+  }
+
+  private readonly flush = () => {
+    this.timer = undefined;
+    const now = performance.now();
+    while (this.queue[0] && this.queue[0].due <= now) this.send(this.queue.shift()!.packet);
+    this.schedule();
+  };
+}
+
+const CANDIDATE_ADDRESS = /^a=candidate:\S+ \d+ \S+ \d+ (\S+) /;
+
+/**
+ * Drops the offer's candidates on other machines (and mDNS `.local` names, which werift would resolve by
+ * multicast), so the agent's connectivity checks only ever go to this machine's own addresses.
+ */
+function withLocalCandidatesOnly(sdp: string): string {
+  const local = new Set(
+    Object.values(networkInterfaces())
+      .flatMap((addresses) => addresses ?? [])
+      .map((address) => address.address.toLowerCase()),
+  );
+  return filterLines(sdp, (line) => {
+    const address = CANDIDATE_ADDRESS.exec(line)?.[1];
+    return address === undefined || local.has(address.toLowerCase());
+  });
+}
+
+function withoutCandidates(sdp: string): string {
+  return filterLines(sdp, (line) => !line.startsWith('a=candidate:'));
+}
+
+function withCandidatePorts(sdp: string, port: number): string {
+  return sdp
+    .split('\r\n')
+    .map((line) => line.replace(/^(a=candidate:\S+ \d+ \S+ \d+ \S+ )\d+( .*)$/, `$1${port}$2`))
+    .join('\r\n');
+}
+
+function filterLines(sdp: string, keep: (line: string) => boolean): string {
+  return sdp.split(/\r?\n/).filter(keep).join('\r\n');
+}

@@ -1,0 +1,221 @@
+import { ErrorKind, VoiceCallError } from './errors.js';
+import { httpError } from './problem.js';
+import {
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  type ApiConfig,
+  type CallOptions,
+  type CreateCallRequest,
+  type CreateCallResult,
+  type VoiceCallInfo,
+} from './types.js';
+
+/** Builds `{base}/v1/...` from already-encoded path segments; tolerates a trailing slash on the base. */
+export function apiUrl(baseUrl: string, ...segments: string[]): string {
+  return `${baseUrl.replace(/\/+$/, '')}/v1/${segments.map(encodeURIComponent).join('/')}`;
+}
+
+function present(value: string | null | undefined): value is string {
+  return typeof value === 'string' && value !== '';
+}
+
+/** Only the options that were set travel; the server picks its defaults for the rest. */
+export function buildCreateCallRequest(sdp: string, options: CallOptions): CreateCallRequest {
+  const body: CreateCallRequest = { sdp };
+  if (present(options.instructions)) body.instructions = options.instructions;
+  if (present(options.model)) body.model = options.model;
+  if (present(options.providerId)) body.provider_id = options.providerId;
+  if (present(options.reasoningEffort)) body.reasoning_effort = options.reasoningEffort;
+  if (present(options.voice)) body.voice = options.voice;
+  return body;
+}
+
+async function resolveToken(config: ApiConfig): Promise<string | null> {
+  if (config.getToken) return (await config.getToken()) || null;
+  return config.token || null;
+}
+
+async function headersFor(config: ApiConfig): Promise<Headers> {
+  const headers = new Headers({ 'Content-Type': 'application/json', Accept: 'application/json' });
+  const token = await resolveToken(config);
+  if (token) headers.set('Authorization', `Bearer ${token}`);
+  if (present(config.orgId)) headers.set('X-Org-Id', config.orgId);
+  return headers;
+}
+
+/** One timeout plus the caller's signal, without relying on `AbortSignal.any` (Safari 17.4+). */
+function linkedSignal(signal: AbortSignal | undefined, timeoutMs: number) {
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, timeoutMs);
+  const forward = () => controller.abort(signal?.reason);
+  if (signal?.aborted) forward();
+  else signal?.addEventListener('abort', forward, { once: true });
+  return {
+    signal: controller.signal,
+    timedOut: () => timedOut,
+    dispose: () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', forward);
+    },
+  };
+}
+
+/** An abort the caller asked for; the session treats it as "nothing to report". */
+export function isAbort(error: unknown): boolean {
+  return (error as { name?: string } | null)?.name === 'AbortError';
+}
+
+async function send(
+  config: ApiConfig,
+  url: string,
+  body: unknown,
+  signal: AbortSignal | undefined,
+): Promise<Response> {
+  const doFetch = config.fetch ?? globalThis.fetch.bind(globalThis);
+  const timeoutMs = config.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const attempt = async () => {
+    const link = linkedSignal(signal, timeoutMs);
+    try {
+      return await doFetch(url, {
+        method: 'POST',
+        headers: await headersFor(config),
+        body: JSON.stringify(body),
+        credentials: config.credentials ?? 'same-origin',
+        // A redirect on this API means a login wall or a misconfigured base URL; following it turns a
+        // clear auth problem into a confusing "not JSON" one.
+        redirect: 'manual',
+        signal: link.signal,
+      });
+    } catch (cause) {
+      if (link.timedOut()) {
+        throw new VoiceCallError(ErrorKind.Network, `The voice service did not answer within ${Math.round(timeoutMs / 1000)} s.`, {
+          code: 'timeout',
+          cause,
+        });
+      }
+      if (signal?.aborted) throw cause;
+      throw new VoiceCallError(ErrorKind.Network, 'Could not reach the voice service. Check your connection.', {
+        code: 'network',
+        cause,
+      });
+    } finally {
+      link.dispose();
+    }
+  };
+  const response = await attempt();
+  // An expired short-lived token is refreshed once: getToken runs before every attempt.
+  if (response.status === 401 && config.getToken) return attempt();
+  return response;
+}
+
+function failIfNotOk(response: Response): Promise<never> | null {
+  if (response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)) {
+    return Promise.reject(
+      new VoiceCallError(ErrorKind.Http, 'The voice service redirected the request (often to a sign-in page).', {
+        status: response.status || null,
+        code: 'redirect',
+      }),
+    );
+  }
+  if (!response.ok) return httpError(response).then((error) => Promise.reject(error));
+  return null;
+}
+
+function protocolError(message: string, cause?: unknown): VoiceCallError {
+  return new VoiceCallError(ErrorKind.Protocol, `The voice service sent an unexpected answer: ${message}.`, { cause });
+}
+
+function optionalString(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+/** Validates a 2xx body strictly where the call depends on it and liberally elsewhere. */
+export function parseCallInfo(text: string): VoiceCallInfo {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (cause) {
+    throw protocolError('the response is not JSON', cause);
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw protocolError('the response is not an object');
+  const record = body as Record<string, unknown>;
+  if (typeof record.answer_sdp !== 'string' || record.answer_sdp.trim() === '') throw protocolError('answer_sdp is missing');
+  if (typeof record.expires_at !== 'string' || Number.isNaN(Date.parse(record.expires_at))) {
+    throw protocolError('expires_at is missing or not a date');
+  }
+  return {
+    ...record,
+    answer_sdp: record.answer_sdp,
+    expires_at: record.expires_at,
+    model: optionalString(record.model) ?? '',
+    provider: optionalString(record.provider) ?? '',
+    provider_call_id: optionalString(record.provider_call_id),
+    reasoning_effort: optionalString(record.reasoning_effort),
+    voice: optionalString(record.voice) ?? '',
+    voice_connection_id: optionalString(record.voice_connection_id) ?? '',
+  };
+}
+
+/** The server's clock minus ours, when the `Date` header is readable (cross-origin only if exposed). */
+export function clockSkewFrom(response: Response, receivedAt: number): number {
+  const date = response.headers.get('date');
+  const serverTime = date === null ? Number.NaN : Date.parse(date);
+  if (Number.isNaN(serverTime)) return 0;
+  // The header has whole-second resolution: skews under a second are noise.
+  const skew = serverTime - receivedAt;
+  return Math.abs(skew) < 1000 ? 0 : skew;
+}
+
+/** `POST {base}/v1/sessions/{session_id}/voice/calls`. Rejects with a `VoiceCallError` or an `AbortError`. */
+export async function createCall(
+  config: ApiConfig,
+  sessionId: string,
+  sdp: string,
+  options: CallOptions,
+  signal?: AbortSignal,
+): Promise<CreateCallResult> {
+  const url = apiUrl(config.baseUrl, 'sessions', sessionId, 'voice', 'calls');
+  const response = await send(config, url, buildCreateCallRequest(sdp, options), signal);
+  const receivedAt = Date.now();
+  await failIfNotOk(response);
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (cause) {
+    if (signal?.aborted) throw cause;
+    throw new VoiceCallError(ErrorKind.Network, 'The connection dropped while the call was being set up.', { cause });
+  }
+  return { call: parseCallInfo(text), clockSkewMs: clockSkewFrom(response, receivedAt) };
+}
+
+/** Reasons the client gives the server when it ends a call. */
+export type ServerEndReason = 'client_ended' | 'page_unload' | 'element_removed' | 'client_error';
+
+/**
+ * `POST {base}/v1/sessions/{session_id}/voice/{voice_connection_id}/end`, with `keepalive` so it survives
+ * page unload. Never throws: the call is already over for the user.
+ */
+export async function endCall(
+  config: ApiConfig,
+  sessionId: string,
+  voiceConnectionId: string,
+  reason: ServerEndReason,
+): Promise<{ ok: boolean; status: number | null; error?: unknown }> {
+  const url = apiUrl(config.baseUrl, 'sessions', sessionId, 'voice', voiceConnectionId, 'end');
+  const doFetch = config.fetch ?? globalThis.fetch.bind(globalThis);
+  try {
+    const response = await doFetch(url, {
+      method: 'POST',
+      headers: await headersFor(config),
+      body: JSON.stringify({ reason }),
+      credentials: config.credentials ?? 'same-origin',
+      keepalive: true,
+    });
+    return { ok: response.ok, status: response.status };
+  } catch (error) {
+    return { ok: false, status: null, error };
+  }
+}

@@ -1,0 +1,63 @@
+/** Options a caller may set on a new call. Omitted (`undefined`/`null`/`''`) options are not sent. */
+export interface CallOptions {
+  instructions?: string | null;
+  model?: string | null;
+  providerId?: string | null;
+  reasoningEffort?: string | null;
+  voice?: string | null;
+}
+
+/** The JSON body of `POST /v1/sessions/{session_id}/voice/calls`. */
+export interface CreateCallRequest {
+  sdp: string;
+  instructions?: string;
+  model?: string;
+  provider_id?: string;
+  reasoning_effort?: string;
+  voice?: string;
+}
+
+/**
+ * The create-call response, as the server sent it. `reasoning_effort` is `null` when a newer server
+ * leaves it out; unknown fields (e.g. `channel_id`) are kept.
+ */
+export interface VoiceCallInfo {
+  answer_sdp: string;
+  expires_at: string;
+  model: string;
+  provider: string;
+  provider_call_id: string | null;
+  reasoning_effort: string | null;
+  voice: string;
+  voice_connection_id: string;
+  channel_id?: string | null;
+  [field: string]: unknown;
+}
+
+/** A successful create-call answer plus what the client measured while receiving it. */
+export interface CreateCallResult {
+  call: VoiceCallInfo;
+  /** Server clock minus local clock in ms, from the `Date` header when it was readable, else 0. */
+  clockSkewMs: number;
+}
+
+/** Everything needed to reach and authenticate against an Everruns API root. */
+export interface ApiConfig {
+  /** API root that precedes `/v1`, e.g. `https://app.everruns.com/api`. */
+  baseUrl: string;
+  /** A bearer token (JWT access token or personal access token). Never put an API key in a public page. */
+  token?: string | null;
+  /** Called before each request for a fresh token; called once more after a 401. */
+  getToken?: (() => string | null | undefined | Promise<string | null | undefined>) | null;
+  /** `X-Org-Id` header. */
+  orgId?: string | null;
+  /** Cookie policy; `include` sends cookies to a same-site API on another origin. */
+  credentials?: RequestCredentials;
+  /** Abort the request after this many ms. */
+  timeoutMs?: number;
+  /** Injected for tests; defaults to the global `fetch`. */
+  fetch?: typeof fetch;
+}
+
+export const DEFAULT_BASE_URL = 'https://app.everruns.com/api';
+export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;

@@ -1,0 +1,292 @@
+import { createCall, endCall, isAbort, type ServerEndReason } from '../api/client.js';
+import { ErrorKind, VoiceCallError } from '../api/errors.js';
+import type { ApiConfig, CallOptions, VoiceCallInfo } from '../api/types.js';
+import { waitForConnected } from './connection.js';
+import { Emitter } from './emitter.js';
+import { waitForIceGathering } from './ice.js';
+import { Lease } from './lease.js';
+import { DEFAULT_AUDIO_CONSTRAINTS, acquireMicrophone, defaultGetUserMedia, stopTracks, type GetUserMedia } from './microphone.js';
+import { CallState, EndReason, isActive } from './states.js';
+
+/** Everything one call needs: where to call, how to authenticate, what to ask for, and its bounds. */
+export interface CallConfig extends ApiConfig, CallOptions {
+  sessionId: string;
+  iceServers?: RTCIceServer[];
+  /** Bound on ICE gathering before the offer is sent. */
+  iceGatheringTimeoutMs?: number;
+  /** Bound on ICE/DTLS connecting after the answer is applied. */
+  connectTimeoutMs?: number;
+  /** How long a `disconnected` link may take to recover before the call ends. */
+  disconnectGraceMs?: number;
+  /** When the lease warning fires, before expiry. */
+  leaseWarningMs?: number;
+  audio?: MediaTrackConstraints;
+}
+
+/** Injection points for fault tests; the defaults are the browser's own. */
+export interface CallDependencies {
+  getUserMedia?: GetUserMedia | null;
+  createPeerConnection?: (configuration: RTCConfiguration) => RTCPeerConnection;
+}
+
+export interface CallSessionEvents {
+  statechange: { state: CallState; previous: CallState };
+  connected: VoiceCallInfo;
+  ended: { reason: EndReason; error: VoiceCallError | null };
+  error: VoiceCallError;
+  leasewarning: { remainingMs: number };
+  /** The server-side end request finished (it never affects the UI). */
+  endrequest: { reason: ServerEndReason; ok: boolean; status: number | null };
+}
+
+export const CALL_DEFAULTS = {
+  iceGatheringTimeoutMs: 700,
+  connectTimeoutMs: 15_000,
+  disconnectGraceMs: 5_000,
+  leaseWarningMs: 30_000,
+} as const;
+
+const SERVER_END_REASONS: Partial<Record<EndReason, ServerEndReason>> = {
+  [EndReason.Hangup]: 'client_ended',
+  [EndReason.LeaseExpired]: 'client_ended',
+  [EndReason.Error]: 'client_error',
+  [EndReason.ElementRemoved]: 'element_removed',
+  [EndReason.PageHidden]: 'page_unload',
+};
+
+/** One attempt's resources. A hang-up aborts it, so a late answer can never revive a dead call. */
+class Attempt {
+  readonly abort = new AbortController();
+  stream: MediaStream | null = null;
+  pc: RTCPeerConnection | null = null;
+  call: VoiceCallInfo | null = null;
+  lease: Lease | null = null;
+  graceTimer: ReturnType<typeof setTimeout> | undefined;
+  finished = false;
+
+  constructor(readonly config: CallConfig) {}
+
+  get aborted(): boolean {
+    return this.abort.signal.aborted;
+  }
+}
+
+/**
+ * The call state machine: microphone, peer connection, create-call request, lease and teardown. No DOM
+ * rendering; the element is a view over it.
+ */
+export class CallSession extends Emitter<CallSessionEvents> {
+  #state: CallState = CallState.Idle;
+  #attempt: Attempt | null = null;
+  #pending: Promise<void> | null = null;
+  #error: VoiceCallError | null = null;
+  #endReason: EndReason | null = null;
+  #call: VoiceCallInfo | null = null;
+  #remoteStream: MediaStream | null = null;
+  #muted = false;
+
+  constructor(private readonly deps: CallDependencies = {}) {
+    super();
+  }
+
+  get state(): CallState {
+    return this.#state;
+  }
+  get error(): VoiceCallError | null {
+    return this.#error;
+  }
+  get call(): VoiceCallInfo | null {
+    return this.#call;
+  }
+  get endReason(): EndReason | null {
+    return this.#endReason;
+  }
+  /** The agent's audio; created when a call starts so a player can be bound inside the user's gesture. */
+  get remoteStream(): MediaStream | null {
+    return this.#remoteStream;
+  }
+  /** The microphone stream of the current call (null when none is held). */
+  get localStream(): MediaStream | null {
+    return this.#attempt?.stream ?? null;
+  }
+  get peerConnection(): RTCPeerConnection | null {
+    return this.#attempt?.pc ?? null;
+  }
+  /** Local-clock time when the lease runs out, or null when there is no call. */
+  get leaseDeadline(): number | null {
+    return this.#attempt?.lease?.deadline ?? null;
+  }
+
+  get muted(): boolean {
+    return this.#muted;
+  }
+  /** Muting disables the track (no renegotiation); it carries over to the next call. */
+  set muted(value: boolean) {
+    this.#muted = value;
+    for (const track of this.localStream?.getAudioTracks() ?? []) track.enabled = !value;
+  }
+
+  /**
+   * Starts a call. Resolves when connected (or when hung up while starting); rejects with the
+   * `VoiceCallError` that ended it. While a call is starting or up, returns the same promise: no second call.
+   */
+  start(config: CallConfig): Promise<void> {
+    if (this.#pending) return this.#pending;
+    if (this.#state === CallState.Connected) return Promise.resolve();
+    const attempt = new Attempt(config);
+    this.#attempt = attempt;
+    this.#error = null;
+    this.#endReason = null;
+    this.#call = null;
+    this.#remoteStream = typeof MediaStream === 'function' ? new MediaStream() : null;
+    const pending = this.#run(attempt).finally(() => {
+      if (this.#pending === pending) this.#pending = null;
+    });
+    this.#pending = pending;
+    return pending;
+  }
+
+  /** Ends the current call, if any, releasing everything at once. Safe in every state. */
+  hangup(reason: EndReason = EndReason.Hangup): void {
+    const attempt = this.#attempt;
+    if (attempt && !attempt.finished) this.#finish(attempt, reason, null);
+  }
+
+  async #run(attempt: Attempt): Promise<void> {
+    const { config } = attempt;
+    this.#setState(CallState.RequestingMicrophone);
+    try {
+      const getUserMedia = this.deps.getUserMedia === undefined ? defaultGetUserMedia() : this.deps.getUserMedia;
+      const stream = await acquireMicrophone(getUserMedia, config.audio ?? DEFAULT_AUDIO_CONSTRAINTS);
+      attempt.stream = stream;
+      if (attempt.aborted) return stopTracks(stream);
+      this.muted = this.#muted;
+      this.#setState(CallState.Connecting);
+
+      const pc = this.#createPeerConnection(attempt);
+      await pc.setLocalDescription(await pc.createOffer());
+      await waitForIceGathering(pc, {
+        timeoutMs: config.iceGatheringTimeoutMs ?? CALL_DEFAULTS.iceGatheringTimeoutMs,
+        signal: attempt.abort.signal,
+      });
+      if (attempt.aborted) return;
+
+      const sdp = pc.localDescription?.sdp ?? '';
+      const { call, clockSkewMs } = await createCall(config, config.sessionId, sdp, config, attempt.abort.signal);
+      if (attempt.aborted) return;
+      attempt.call = call;
+      this.#call = call;
+      attempt.lease = new Lease(call.expires_at, clockSkewMs);
+      if (attempt.lease.remainingMs() <= 0) {
+        throw new VoiceCallError(ErrorKind.Lease, 'The call’s time had already run out when it started.', { code: 'lease-expired' });
+      }
+
+      try {
+        await pc.setRemoteDescription({ type: 'answer', sdp: call.answer_sdp });
+      } catch (cause) {
+        if (attempt.aborted) return;
+        throw new VoiceCallError(ErrorKind.Protocol, 'The voice service sent an answer this browser cannot use.', { code: 'bad-answer-sdp', cause });
+      }
+      await waitForConnected(pc, config.connectTimeoutMs ?? CALL_DEFAULTS.connectTimeoutMs, attempt.abort.signal);
+      if (attempt.aborted) return;
+      this.#onConnected(attempt, pc);
+    } catch (cause) {
+      if (attempt.aborted || isAbort(cause)) return;
+      const error = cause instanceof VoiceCallError ? cause : new VoiceCallError(ErrorKind.WebRtc, 'The call could not be set up.', { cause });
+      this.#finish(attempt, EndReason.Error, error);
+      throw error;
+    }
+  }
+
+  #createPeerConnection(attempt: Attempt): RTCPeerConnection {
+    const configuration: RTCConfiguration = { iceServers: attempt.config.iceServers ?? [], bundlePolicy: 'max-bundle' };
+    const pc = this.deps.createPeerConnection?.(configuration) ?? new RTCPeerConnection(configuration);
+    attempt.pc = pc;
+    const remote = this.#remoteStream;
+    pc.addEventListener('track', (event) => {
+      if (remote && !remote.getTracks().includes(event.track)) remote.addTrack(event.track);
+    });
+    for (const track of attempt.stream?.getTracks() ?? []) pc.addTrack(track, attempt.stream!);
+    return pc;
+  }
+
+  #onConnected(attempt: Attempt, pc: RTCPeerConnection): void {
+    const { config } = attempt;
+    this.#setState(CallState.Connected);
+    this.emit('connected', attempt.call!);
+    attempt.lease!.arm(
+      config.leaseWarningMs ?? CALL_DEFAULTS.leaseWarningMs,
+      (remainingMs) => this.emit('leasewarning', { remainingMs }),
+      () => this.#finish(attempt, EndReason.LeaseExpired, null),
+    );
+    const watch = () => this.#onLinkChange(attempt, pc);
+    pc.addEventListener('connectionstatechange', watch);
+    // The remote side closing DTLS is the clearest "the agent hung up" signal a browser gives.
+    const transport = pc.getSenders()[0]?.transport;
+    transport?.addEventListener('statechange', () => {
+      if (transport.state === 'closed') this.#finish(attempt, EndReason.RemoteEnded, null);
+    });
+  }
+
+  #onLinkChange(attempt: Attempt, pc: RTCPeerConnection): void {
+    if (attempt.finished) return;
+    switch (pc.connectionState) {
+      case 'connected':
+        clearTimeout(attempt.graceTimer);
+        attempt.graceTimer = undefined;
+        break;
+      case 'disconnected':
+        // Wi-Fi hand-overs and short drops recover on their own; give them a bounded chance.
+        attempt.graceTimer ??= setTimeout(
+          () => this.#finish(attempt, EndReason.Error, new VoiceCallError(ErrorKind.WebRtc, 'The connection was lost.', { code: 'disconnected' })),
+          attempt.config.disconnectGraceMs ?? CALL_DEFAULTS.disconnectGraceMs,
+        );
+        break;
+      case 'failed':
+        this.#finish(attempt, EndReason.Error, new VoiceCallError(ErrorKind.WebRtc, 'The connection failed.', { code: 'failed' }));
+        break;
+      case 'closed':
+        this.#finish(attempt, EndReason.RemoteEnded, null);
+        break;
+    }
+  }
+
+  /** The single exit: every path releases the mic, the connection, the request and the timers. */
+  #finish(attempt: Attempt, reason: EndReason, error: VoiceCallError | null): void {
+    if (attempt.finished) return;
+    attempt.finished = true;
+    attempt.abort.abort();
+    attempt.lease?.disarm();
+    clearTimeout(attempt.graceTimer);
+    stopTracks(attempt.stream);
+    attempt.pc?.close();
+    for (const track of this.#remoteStream?.getTracks() ?? []) track.stop();
+
+    const serverReason = SERVER_END_REASONS[reason];
+    const { call, config } = attempt;
+    if (serverReason && call?.voice_connection_id) {
+      void endCall(config, config.sessionId, call.voice_connection_id, serverReason).then(({ ok, status }) =>
+        this.emit('endrequest', { reason: serverReason, ok, status }),
+      );
+    }
+
+    if (this.#attempt !== attempt) return;
+    this.#endReason = reason;
+    this.#error = error;
+    this.#setState(error ? CallState.Error : CallState.Ended);
+    if (error) this.emit('error', error);
+    this.emit('ended', { reason, error });
+  }
+
+  #setState(state: CallState): void {
+    const previous = this.#state;
+    if (previous === state) return;
+    this.#state = state;
+    this.emit('statechange', { state, previous });
+  }
+
+  /** True while a call holds or is acquiring resources. */
+  get active(): boolean {
+    return isActive(this.#state);
+  }
+}

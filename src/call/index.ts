@@ -1,0 +1,3 @@
+export { CallSession, CALL_DEFAULTS, type CallConfig, type CallDependencies, type CallSessionEvents } from './call-session.js';
+export { CallState, EndReason, isActive } from './states.js';
+export { formatRemaining } from './lease.js';

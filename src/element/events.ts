@@ -1,0 +1,50 @@
+import type { VoiceCallError } from '../api/errors.js';
+import type { VoiceCallInfo } from '../api/types.js';
+import type { CallState, EndReason } from '../call/states.js';
+
+/** Event names, in one place. All bubble and cross shadow roots (`composed`). */
+export const VoiceCallEvent = {
+  StateChange: 'voice-call-state-change',
+  Connected: 'voice-call-connected',
+  Ended: 'voice-call-ended',
+  Error: 'voice-call-error',
+  LeaseWarning: 'voice-call-lease-warning',
+  MuteChange: 'voice-call-mute-change',
+} as const;
+
+export interface VoiceCallStateChangeDetail {
+  state: CallState;
+  previous: CallState;
+}
+export interface VoiceCallEndedDetail {
+  reason: EndReason;
+  /** Set when `reason` is `error`. */
+  error: VoiceCallError | null;
+}
+export interface VoiceCallLeaseWarningDetail {
+  remainingMs: number;
+}
+export interface VoiceCallMuteChangeDetail {
+  muted: boolean;
+}
+
+export interface VoiceCallEventMap {
+  'voice-call-state-change': CustomEvent<VoiceCallStateChangeDetail>;
+  'voice-call-connected': CustomEvent<VoiceCallInfo>;
+  'voice-call-ended': CustomEvent<VoiceCallEndedDetail>;
+  'voice-call-error': CustomEvent<VoiceCallError>;
+  'voice-call-lease-warning': CustomEvent<VoiceCallLeaseWarningDetail>;
+  'voice-call-mute-change': CustomEvent<VoiceCallMuteChangeDetail>;
+}
+
+type DetailOf<K extends keyof VoiceCallEventMap> = VoiceCallEventMap[K] extends CustomEvent<infer D> ? D : never;
+
+/** Dispatches a typed, bubbling, composed event from `target`. */
+export function emit<K extends keyof VoiceCallEventMap>(target: EventTarget, type: K, detail: DetailOf<K>): boolean {
+  return target.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  interface GlobalEventHandlersEventMap extends VoiceCallEventMap {}
+}

@@ -1,0 +1,63 @@
+import type { CallState } from '../call/states.js';
+
+/** Every visible and announced string. Replace any of them through the element's `strings` property. */
+export interface VoiceCallStrings {
+  start: string;
+  hangup: string;
+  cancel: string;
+  retry: string;
+  states: Record<CallState, string>;
+  timeLeft: string;
+  leaseWarning: string;
+  model: string;
+  voice: string;
+  provider: string;
+  reasoningEffort: string;
+  voiceConnectionId: string;
+  providerCallId: string;
+  defaultValue: string;
+  ended: Record<string, string>;
+}
+
+export const DEFAULT_STRINGS: VoiceCallStrings = {
+  start: 'Start call',
+  hangup: 'Hang up',
+  cancel: 'Cancel call',
+  retry: 'Call again',
+  states: {
+    idle: 'Ready to call',
+    'requesting-microphone': 'Waiting for the microphone…',
+    connecting: 'Connecting…',
+    connected: 'Connected',
+    ended: 'Call ended',
+    error: 'Call failed',
+  },
+  timeLeft: 'Time left',
+  leaseWarning: 'The call ends soon',
+  model: 'Model',
+  voice: 'Voice',
+  provider: 'Provider',
+  reasoningEffort: 'Reasoning effort',
+  voiceConnectionId: 'Connection',
+  providerCallId: 'Provider call',
+  defaultValue: 'default',
+  ended: {
+    hangup: 'Call ended',
+    'lease-expired': 'The call’s time ran out',
+    'remote-ended': 'The agent ended the call',
+    error: 'Call failed',
+    'element-removed': 'Call ended',
+    'page-hidden': 'Call ended',
+  },
+};
+
+/** Shallow-merges host overrides over the defaults, one level deep for the nested tables. */
+export function mergeStrings(overrides: Partial<VoiceCallStrings> | null | undefined): VoiceCallStrings {
+  if (!overrides) return DEFAULT_STRINGS;
+  return {
+    ...DEFAULT_STRINGS,
+    ...overrides,
+    states: { ...DEFAULT_STRINGS.states, ...overrides.states },
+    ended: { ...DEFAULT_STRINGS.ended, ...overrides.ended },
+  };
+}

@@ -1,0 +1,27 @@
+import { RTCPeerConnection, MediaStreamTrack, RtpHeader, RtpPacket, useOPUS } from 'werift';
+import { createAgentServer } from '../../server/agent-server.ts';
+
+const server = await createAgentServer({ log: (l) => console.log('[agent]', l) });
+const pc = new RTCPeerConnection({ iceServers: [], codecs: { audio: [useOPUS()] } });
+const track = new MediaStreamTrack({ kind: 'audio' });
+const tr = pc.addTransceiver(track, { direction: 'sendrecv' });
+let echoed = 0;
+tr.onTrack.subscribe((t) => t.onReceiveRtp.subscribe(() => echoed++));
+await pc.setLocalDescription(await pc.createOffer());
+console.log(pc.localDescription!.sdp);
+const t0 = performance.now();
+const res = await fetch(`${server.url}/v1/sessions/a%20b%2Fc/voice/calls`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sdp: pc.localDescription!.sdp }) });
+const body = await res.json() as any;
+console.log(res.status, performance.now() - t0, 'ms');
+console.log(body.answer_sdp);
+await pc.setRemoteDescription({ type: 'answer', sdp: body.answer_sdp });
+await new Promise<void>((r) => pc.connectionStateChange.subscribe((s) => { console.log('caller', s); if (s === 'connected') r(); }));
+console.log('connected after', performance.now() - t0);
+let seq = 1000, ts = 5000;
+const timer = setInterval(() => { track.writeRtp(new RtpPacket(new RtpHeader({ payloadType: 111, sequenceNumber: seq++ & 0xffff, timestamp: (ts += 960) >>> 0 }), Buffer.from([0xf8, 0xff, 0xfe]))); }, 20);
+await new Promise((r) => setTimeout(r, 1500));
+clearInterval(timer);
+console.log('echoed', echoed, server.calls.get(body.voice_connection_id));
+await pc.close();
+await server.close();
+console.log('handles', process.getActiveResourcesInfo());

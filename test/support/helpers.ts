@@ -1,0 +1,122 @@
+// Browser-side helpers for tests against the reference agents started by web-test-runner.config.mjs.
+import type { VoiceCallElement } from '../../src/element/voice-call.js';
+
+interface AgentUrls {
+  open: string;
+  secured: string;
+  token: string;
+}
+export const agents = (globalThis as unknown as { __AGENTS__: AgentUrls }).__AGENTS__;
+
+/** A base URL whose calls get the reference agent's fault modes (see server/faults.ts). */
+export function faultUrl(modes: string, base = agents.open): string {
+  return `${base}/_fault/${modes}`;
+}
+
+export interface AgentCallRecord {
+  voiceConnectionId: string;
+  sessionId: string;
+  state: string;
+  endReason: string | null;
+  rtpReceived: number;
+  rtpSent: number;
+  request: Record<string, unknown>;
+}
+
+/** What the agent saw of a call (its debug route). */
+export async function agentCall(voiceConnectionId: string, base = agents.open): Promise<AgentCallRecord> {
+  const response = await fetch(`${base}/_agent/calls/${encodeURIComponent(voiceConnectionId)}`);
+  if (!response.ok) throw new Error(`agent has no call ${voiceConnectionId}: ${response.status}`);
+  return response.json();
+}
+
+/** Polls until `check` returns a truthy value; fails with `what` after `timeoutMs`. */
+export async function until<T>(check: () => T | Promise<T>, what: string, timeoutMs = 8000): Promise<NonNullable<T>> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * Records every stream getUserMedia hands out, so a test can prove each track was stopped. It observes
+ * the real microphone; it does not replace it.
+ */
+export function watchMicrophones() {
+  const devices = navigator.mediaDevices;
+  const original = devices.getUserMedia;
+  const streams: MediaStream[] = [];
+  devices.getUserMedia = async function (this: MediaDevices, constraints?: MediaStreamConstraints) {
+    const stream = await original.call(this, constraints);
+    streams.push(stream);
+    return stream;
+  };
+  return {
+    streams,
+    tracks: () => streams.flatMap((stream) => stream.getTracks()),
+    allEnded: () => streams.flatMap((stream) => stream.getTracks()).every((track) => track.readyState === 'ended'),
+    restore: () => {
+      devices.getUserMedia = original;
+    },
+  };
+}
+
+export interface InboundAudio {
+  packetsReceived: number;
+  bytesReceived: number;
+  audioLevel: number;
+  totalAudioEnergy: number;
+}
+
+export async function inboundAudio(pc: RTCPeerConnection): Promise<InboundAudio> {
+  const result: InboundAudio = { packetsReceived: 0, bytesReceived: 0, audioLevel: 0, totalAudioEnergy: 0 };
+  (await pc.getStats()).forEach((report) => {
+    if (report.type === 'inbound-rtp' && (report.kind ?? report.mediaType) === 'audio') {
+      result.packetsReceived += report.packetsReceived ?? 0;
+      result.bytesReceived += report.bytesReceived ?? 0;
+      result.audioLevel = Math.max(result.audioLevel, report.audioLevel ?? 0);
+      result.totalAudioEnergy += report.totalAudioEnergy ?? 0;
+    }
+  });
+  return result;
+}
+
+export async function outboundPackets(pc: RTCPeerConnection): Promise<number> {
+  let packets = 0;
+  (await pc.getStats()).forEach((report) => {
+    if (report.type === 'outbound-rtp' && (report.kind ?? report.mediaType) === 'audio') packets += report.packetsSent ?? 0;
+  });
+  return packets;
+}
+
+/** Records the element's events, in order. */
+export function recordEvents(el: EventTarget, types: string[]) {
+  const events: CustomEvent[] = [];
+  for (const type of types) el.addEventListener(type, (event) => events.push(event as CustomEvent));
+  return {
+    events,
+    of: (type: string) => events.filter((event) => event.type === type),
+  };
+}
+
+export function part(el: VoiceCallElement, name: string): HTMLElement | null {
+  return el.shadowRoot!.querySelector(`[part~="${name}"]`);
+}
+
+/** Resolves with the next event of `type`, or rejects after `timeoutMs`. */
+export function nextEvent<T = unknown>(target: EventTarget, type: string, timeoutMs = 10_000): Promise<CustomEvent<T>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${type} within ${timeoutMs} ms`)), timeoutMs);
+    target.addEventListener(
+      type,
+      (event) => {
+        clearTimeout(timer);
+        resolve(event as CustomEvent<T>);
+      },
+      { once: true },
+    );
+  });
+}

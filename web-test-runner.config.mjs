@@ -1,0 +1,49 @@
+// Browser tests: every file runs in Chromium (playwright) and Firefox (puppeteer over WebDriver BiDi)
+// against reference agents started in this process.
+import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { playwrightLauncher } from '@web/test-runner-playwright';
+import { puppeteerLauncher } from '@web/test-runner-puppeteer';
+import { fileURLToPath } from 'node:url';
+import { createAgentServer } from './server/agent-server.ts';
+import { CHROMIUM_ARGS, FIREFOX_PREFS, findChromium, findFirefox } from './test/support/browsers.mjs';
+
+const only = process.env.BROWSERS?.split(',') ?? ['chromium', 'firefox'];
+export const AGENT_TOKEN = 'test-token';
+const agents = {
+  open: await createAgentServer({ port: 0 }),
+  secured: await createAgentServer({ port: 0, token: AGENT_TOKEN }),
+};
+
+const browsers = [];
+if (only.includes('chromium')) {
+  const executablePath = await findChromium();
+  browsers.push(playwrightLauncher({ product: 'chromium', launchOptions: { executablePath, headless: true, args: CHROMIUM_ARGS } }));
+}
+if (only.includes('firefox')) {
+  const executablePath = findFirefox();
+  browsers.push(
+    puppeteerLauncher({ launchOptions: { browser: 'firefox', executablePath, headless: true, extraPrefsFirefox: FIREFOX_PREFS } }),
+  );
+}
+
+export default {
+  files: process.env.TEST_FILES?.split(',') ?? ['test/browser/**/*.test.ts'],
+  nodeResolve: true,
+  browsers,
+  concurrency: 1,
+  concurrentBrowsers: 2,
+  testsFinishTimeout: 600_000,
+  testFramework: { config: { timeout: 20_000 } },
+  plugins: [
+    esbuildPlugin({ ts: true, tsconfig: fileURLToPath(new URL('./tsconfig.json', import.meta.url)), target: 'es2022' }),
+    {
+      name: 'reference-agents',
+      async serverStop() {
+        await Promise.all(Object.values(agents).map((agent) => agent.close()));
+      },
+    },
+  ],
+  testRunnerHtml: (testFramework) => `<!doctype html><html><body>
+    <script>window.__AGENTS__ = ${JSON.stringify({ open: agents.open.url, secured: agents.secured.url, token: AGENT_TOKEN })};</script>
+    <script type="module" src="${testFramework}"></script></body></html>`,
+};
