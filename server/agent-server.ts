@@ -128,15 +128,19 @@ export async function createAgentServer(options: AgentServerOptions = {}): Promi
   }
 
   async function createCall(req: IncomingMessage, res: ServerResponse, sessionId: string, faults: Faults) {
-    const body = await readJsonBody(req, res, true);
-    if (body === undefined) return;
+    if (shutdown.signal.aborted) return sendError(res, 503, 'the reference agent is shutting down');
+    const raw = await readRawBody(req, res);
+    if (raw === undefined) return;
     const aborted = AbortSignal.any([shutdown.signal, closedSignal(res)]);
     const delay = faults.get('delay');
     if (delay != null) await sleep(delay, undefined, { signal: aborted }).catch(() => undefined);
     // A hanging request stays open until the client gives up or the server closes its connections.
     if (aborted.aborted || faults.has('hang')) return;
+    // Before validation: a failing server or proxy does not look at the request.
     if (sendHttpFault(res, faults)) return;
 
+    const body = parseJsonBody(req, res, raw, true);
+    if (body === undefined) return;
     const request = validateCreateRequest(body);
     if (typeof request === 'string') return sendError(res, 400, request);
     const settings: CallSettings = {
@@ -164,7 +168,9 @@ export async function createAgentServer(options: AgentServerOptions = {}): Promi
   }
 
   async function endCall(req: IncomingMessage, res: ServerResponse, sessionId: string, id: string) {
-    const body = await readJsonBody(req, res, false);
+    const raw = await readRawBody(req, res);
+    if (raw === undefined) return;
+    const body = parseJsonBody(req, res, raw, false);
     if (body === undefined) return;
     if (body !== null && (typeof body !== 'object' || Array.isArray(body))) {
       return sendError(res, 400, 'the body must be a JSON object');
@@ -179,23 +185,26 @@ export async function createAgentServer(options: AgentServerOptions = {}): Promi
     sendJson(res, 200, { voice_connection_id: id, status: 'ended' });
   }
 
-  /**
-   * The parsed JSON body, `null` for an empty body when that is allowed, or `undefined` once an error has
-   * been answered (415, 413, 422) or the client went away.
-   */
-  async function readJsonBody(req: IncomingMessage, res: ServerResponse, required: boolean): Promise<unknown> {
+  /** The body, or `undefined` once a 413 has been answered or the client went away. */
+  async function readRawBody(req: IncomingMessage, res: ServerResponse): Promise<Buffer | undefined> {
     const result = await readBody(req, maxBodyBytes);
-    if (result.kind === 'aborted') return undefined;
     if (result.kind === 'too-large') {
       sendError(res, 413, `the body is larger than ${maxBodyBytes} bytes`, { Connection: 'close' });
-      return undefined;
     }
-    if (!required && result.body.length === 0) return null;
+    return result.kind === 'ok' ? result.body : undefined;
+  }
+
+  /**
+   * The parsed JSON body, `null` for an empty body when that is allowed, or `undefined` once a 415 or 422
+   * has been answered.
+   */
+  function parseJsonBody(req: IncomingMessage, res: ServerResponse, raw: Buffer, required: boolean): unknown {
+    if (!required && raw.length === 0) return null;
     if (!isJsonContentType(req)) {
       sendError(res, 415, 'Content-Type must be application/json');
       return undefined;
     }
-    const json = parseJson(result.body);
+    const json = parseJson(raw);
     if (!json) {
       sendError(res, 422, 'malformed JSON');
       return undefined;

@@ -3,7 +3,8 @@
  * makes every create-call request sent through it misbehave in those ways, so each browser test picks its
  * faults in the URL it gives the widget and no test changes state that another test sees.
  *
- * `<…>` marks a whole-number argument. The demo page lists this table.
+ * `<…>` marks a whole-number argument. The demo page lists this table, importing this module in the
+ * browser: it must stay free of Node imports.
  */
 export const FAULT_MODES = {
   'status-<code>': 'answer with that HTTP status and {"error": "reference fault <code>"}',

@@ -49,6 +49,7 @@ export async function answerOffer(offerSdp: string, options: PeerOptions): Promi
   });
   const close = async () => {
     echo.stop();
+    await sendCloseNotify(pc);
     await pc.close();
   };
   transceiver.onTrack.subscribe((track) => {
@@ -68,6 +69,13 @@ export async function answerOffer(offerSdp: string, options: PeerOptions): Promi
   }
   try {
     await pc.setLocalDescription(await pc.createAnswer());
+    // werift leaves connectionState alone when the caller's DTLS says close_notify (browsers do on close());
+    // without this the agent would notice a hang-up only when ICE consent expires, 30 s later.
+    for (const dtls of pc.dtlsTransports) {
+      dtls.onStateChange.subscribe((state) => {
+        if (state === 'closed' || state === 'failed') options.onConnectionState(state);
+      });
+    }
     await iceGatheringComplete(pc);
     const answerSdp = pc.localDescription?.sdp;
     if (!answerSdp) throw new Error('werift produced no local description');
@@ -75,6 +83,34 @@ export async function answerOffer(offerSdp: string, options: PeerOptions): Promi
   } catch (error) {
     await close();
     throw error;
+  }
+}
+
+/** The DTLS socket fields werift keeps internal; `sendCloseNotify` needs them. */
+interface WeriftDtlsSocket {
+  cipher: { encryptPacket(packet: { recordLayerHeader: { contentType: number } }): unknown };
+  send(data: Buffer): Promise<void>;
+}
+
+/**
+ * werift closes without a DTLS close_notify alert ("todo impl send alert"), so a browser would only notice
+ * the agent hanging up when ICE consent runs out, 10–30 s later. Browsers send one on close() and treat
+ * one received as the remote end closing (the DTLS transport goes `closed`), so the agent sends one too:
+ * werift's own encrypted-record path, with the content type switched from application data to alert.
+ */
+async function sendCloseNotify(pc: RTCPeerConnection): Promise<void> {
+  for (const transport of pc.dtlsTransports) {
+    const socket = (transport as unknown as { dtls?: WeriftDtlsSocket }).dtls;
+    if (!socket || transport.state !== 'connected') continue;
+    const encrypt = socket.cipher.encryptPacket;
+    socket.cipher.encryptPacket = function (packet) {
+      socket.cipher.encryptPacket = encrypt;
+      packet.recordLayerHeader.contentType = 21; // alert
+      return encrypt.call(this, packet);
+    };
+    // level warning (1), description close_notify (0)
+    await socket.send(Buffer.from([1, 0])).catch(() => undefined);
+    socket.cipher.encryptPacket = encrypt;
   }
 }
 
@@ -145,7 +181,7 @@ const CANDIDATE_ADDRESS = /^a=candidate:\S+ \d+ \S+ \d+ (\S+) /;
  * Drops the offer's candidates on other machines (and mDNS `.local` names, which werift would resolve by
  * multicast), so the agent's connectivity checks only ever go to this machine's own addresses.
  */
-function withLocalCandidatesOnly(sdp: string): string {
+export function withLocalCandidatesOnly(sdp: string): string {
   const local = new Set(
     Object.values(networkInterfaces())
       .flatMap((addresses) => addresses ?? [])
