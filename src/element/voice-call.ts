@@ -1,8 +1,7 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
-import { property, query } from 'lit/decorators.js';
 import type { VoiceCallError } from '../api/errors.js';
 import { DEFAULT_BASE_URL, DEFAULT_REQUEST_TIMEOUT_MS, type VoiceCallInfo } from '../api/types.js';
-import { CALL_DEFAULTS, type CallConfig } from '../call/call-session.js';
+import { CALL_DEFAULTS, type CallConfig, type CallTimings } from '../call/call-session.js';
 import { formatRemaining } from '../call/lease.js';
 import { CallState, isActive } from '../call/states.js';
 import { CallController } from './call-controller.js';
@@ -14,6 +13,7 @@ import { styles } from './voice-call.styles.js';
  * A realtime voice call with an Everruns agent over WebRTC.
  *
  * @summary Click to talk to an Everruns agent; shows the call's state, lease and model.
+ * @tagname voice-call
  *
  * @fires voice-call-state-change - On every state transition. Detail: `{state, previous}`.
  * @fires voice-call-connected - Audio is flowing. Detail: the create-call response.
@@ -46,61 +46,85 @@ import { styles } from './voice-call.styles.js';
  */
 export class VoiceCallElement extends LitElement {
   static override styles = styles;
+  // A `static properties` table, not decorators: the decorator helpers cost ~500 B gzip in the standalone build.
+  static override properties = {
+    sessionId: { attribute: 'session-id' },
+    baseUrl: { attribute: 'base-url' },
+    model: {},
+    voice: {},
+    instructions: {},
+    providerId: { attribute: 'provider-id' },
+    reasoningEffort: { attribute: 'reasoning-effort' },
+    orgId: { attribute: 'org-id' },
+    credentials: {},
+    requestTimeout: { attribute: 'request-timeout', type: Number },
+    leaseWarningSeconds: { attribute: 'lease-warning', type: Number },
+    muted: { type: Boolean, reflect: true },
+    prewarm: { type: Boolean },
+    token: { attribute: false },
+    getToken: { attribute: false },
+    iceServers: { attribute: false },
+    strings: { attribute: false },
+  };
 
   readonly #controller = new CallController(this);
 
-  @query('audio') private audioElement!: HTMLAudioElement | null;
-
   /** The Everruns session to call into. Percent-encoded into the URL. */
-  @property({ attribute: 'session-id' }) sessionId = '';
+  sessionId = '';
 
   /** API root that precedes `/v1`. Point it at your own backend to keep keys server-side. */
-  @property({ attribute: 'base-url' }) baseUrl = DEFAULT_BASE_URL;
+  baseUrl = DEFAULT_BASE_URL;
 
   /** Realtime model, e.g. `gpt-realtime`. Omitted: the agent's default. */
-  @property() model: string | null = null;
+  model: string | null = null;
 
   /** Voice preset, e.g. `alloy`. Omitted: the agent's default. */
-  @property() voice: string | null = null;
+  voice: string | null = null;
 
   /** Extra system instructions appended to the realtime session prompt. */
-  @property() instructions: string | null = null;
+  instructions: string | null = null;
 
   /** Prefixed id of the realtime provider connection (`prov_…`). */
-  @property({ attribute: 'provider-id' }) providerId: string | null = null;
+  providerId: string | null = null;
 
   /** `low`, `medium` or `high`. Omitted: the provider's default. */
-  @property({ attribute: 'reasoning-effort' }) reasoningEffort: string | null = null;
+  reasoningEffort: string | null = null;
 
   /** Organisation, sent as `X-Org-Id`. */
-  @property({ attribute: 'org-id' }) orgId: string | null = null;
+  orgId: string | null = null;
 
   /** Cookie policy for API requests: `include` sends cookies to a same-site API on another origin. */
-  @property() credentials: RequestCredentials = 'same-origin';
+  credentials: RequestCredentials = 'same-origin';
 
   /** Abort the create-call request after this many milliseconds. */
-  @property({ attribute: 'request-timeout', type: Number }) requestTimeout: number = DEFAULT_REQUEST_TIMEOUT_MS;
+  requestTimeout: number = DEFAULT_REQUEST_TIMEOUT_MS;
 
   /** Seconds before the lease runs out at which `voice-call-lease-warning` fires. */
-  @property({ attribute: 'lease-warning', type: Number }) leaseWarningSeconds = CALL_DEFAULTS.leaseWarningMs / 1000;
+  leaseWarningSeconds = CALL_DEFAULTS.leaseWarningMs / 1000;
 
   /** Mutes the microphone (the track is disabled, the call goes on). */
-  @property({ type: Boolean, reflect: true }) muted = false;
+  muted = false;
+
+  /**
+   * Prepares the call when the button is hovered or focused (connection, offer, ICE, and the microphone
+   * if already allowed), so a click connects sooner. Unused, it is released after 10 s.
+   */
+  prewarm = false;
 
   /**
    * A bearer token. Property only: it is never read from or written to an attribute, so it stays out of
    * the DOM. Never put an API key in a public page.
    */
-  @property({ attribute: false }) token: string | null = null;
+  token: string | null = null;
 
   /** Returns a fresh bearer token; called before each request and once more after a 401. */
-  @property({ attribute: false }) getToken: (() => string | null | undefined | Promise<string | null | undefined>) | null = null;
+  getToken: (() => string | null | undefined | Promise<string | null | undefined>) | null = null;
 
   /** STUN/TURN servers for the peer connection. */
-  @property({ attribute: false }) iceServers: RTCIceServer[] = [];
+  iceServers: RTCIceServer[] = [];
 
   /** Replacement text for any visible string (English by default). */
-  @property({ attribute: false }) strings: Partial<VoiceCallStrings> | null = null;
+  strings: Partial<VoiceCallStrings> | null = null;
 
   /** The current state: `idle`, `requesting-microphone`, `connecting`, `connected`, `ended` or `error`. */
   get state(): CallState {
@@ -115,6 +139,11 @@ export class VoiceCallElement extends LitElement {
   /** Why the last call failed, or null. */
   get error(): VoiceCallError | null {
     return this.#controller.session.error;
+  }
+
+  /** `performance.now()` marks of the current call's phases: `start`, `mic`, `offer`, `ice`, `post`, `answer`, `connected`. */
+  get timings(): CallTimings {
+    return this.#controller.session.timings;
   }
 
   /** The peer connection of the current call (for stats), or null. */
@@ -162,11 +191,15 @@ export class VoiceCallElement extends LitElement {
    * user gesture and browsers that gate autoplay let the agent's first words through.
    */
   #bindAudio(play: boolean): void {
-    const audio = this.audioElement;
+    const audio = this.renderRoot?.querySelector('audio');
     const stream = this.#controller.session.remoteStream;
     if (!audio || !stream || audio.srcObject === stream) return;
     audio.srcObject = stream;
     if (play) audio.play().catch(() => undefined);
+  }
+
+  #onButtonHover(): void {
+    if (this.prewarm) this.#controller.session.prepare(this.#callConfig());
   }
 
   #onButtonClick(): void {
@@ -199,7 +232,7 @@ export class VoiceCallElement extends LitElement {
     const statusText = state === CallState.Ended && endReason ? (strings.ended[endReason] ?? strings.states.ended) : strings.states[state];
     return html`
       <div part="base">
-        <button part="button" type="button" @click=${this.#onButtonClick}>
+        <button part="button" type="button" @click=${this.#onButtonClick} @pointerenter=${this.#onButtonHover} @focus=${this.#onButtonHover}>
           ${active
             ? html`<slot name="hangup-label">${buttonText}</slot>`
             : html`<slot name="start-label">${buttonText}</slot>`}

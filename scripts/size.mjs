@@ -1,0 +1,127 @@
+// `npm run size`: prints min / gzip -9 / brotli of every shipped script in dist/ and fails when a build is
+// over its budget. `npm run analyze` (or any failure) also prints which source modules weigh most.
+import { build } from 'esbuild';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { minifySync } from 'vite';
+import { MINIFY } from '../vite.config.ts';
+import { minifyCssLiterals } from './lit-css.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dist = join(root, 'dist');
+const LIT = ['lit', 'lit/*', 'react', 'react/*'];
+
+/** gzip -9 bytes: the figure the budgets are written in. */
+export const gzip = (code) => gzipSync(code, { level: 9 }).length;
+const brotli = (code) => brotliCompressSync(code, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+
+export const BUDGETS = {
+  /** The script-tag files, Lit inlined. */
+  standalone: 12_000,
+  /** What `import 'voice-call'` adds to an app bundle, Lit not counted. */
+  library: 6_000,
+};
+
+function scripts(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return entry.name === 'types' ? [] : scripts(path);
+    return entry.name.endsWith('.js') ? [path] : [];
+  });
+}
+
+/**
+ * The library's main entry as a bundler puts it into an app: its files joined into one (esbuild), lit left
+ * out, minified again as the build minifies (oxc).
+ */
+async function libraryInAnApp() {
+  const result = await build({
+    entryPoints: [join(dist, 'index.js')],
+    bundle: true,
+    format: 'esm',
+    target: 'es2022',
+    external: LIT,
+    write: false,
+    legalComments: 'none',
+  });
+  return minifySync('library.js', result.outputFiles[0].text, { module: true, ...MINIFY }).code;
+}
+
+/** The same CSS minification as the build, so the figures per module match what ships. */
+const litCss = {
+  name: 'lit-css',
+  setup(build) {
+    build.onLoad({ filter: /\/src\/.*\.ts$/ }, ({ path }) => ({
+      contents: minifyCssLiterals(readFileSync(path, 'utf8'), path),
+      loader: 'ts',
+    }));
+  },
+};
+
+/** Minified bytes per source module, largest first, from a fresh bundle of src/ (esbuild metafile). */
+async function weights(entry, external) {
+  const result = await build({
+    entryPoints: [join(root, entry)],
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    target: 'es2022',
+    external,
+    write: false,
+    metafile: true,
+    legalComments: 'none',
+    plugins: [litCss],
+    conditions: ['production'],
+    logLevel: 'silent',
+  });
+  const [output] = Object.values(result.metafile.outputs);
+  return Object.entries(output.inputs)
+    .map(([path, { bytesInOutput }]) => [path, bytesInOutput])
+    .sort((a, b) => b[1] - a[1]);
+}
+
+const row = (cells) => cells.map((cell, i) => (i ? String(cell).padStart(9) : String(cell).padEnd(34))).join(' ');
+
+export async function measure() {
+  const files = scripts(dist).map((path) => {
+    const code = readFileSync(path);
+    return { file: relative(dist, path), min: code.length, gzip: gzip(code), brotli: brotli(code) };
+  });
+  const standalone = files.filter(({ file }) => file.startsWith('voice-call.'));
+  const library = gzip(await libraryInAnApp());
+  const checks = [
+    ...standalone.map(({ file, gzip: size }) => ({ name: `standalone ${file}`, size, budget: BUDGETS.standalone })),
+    { name: "library (import 'voice-call' in an app, lit external)", size: library, budget: BUDGETS.library },
+  ];
+  return { files, checks };
+}
+
+async function main() {
+  const { files, checks } = await measure();
+  console.log(row(['dist/', 'min B', 'gzip -9 B', 'brotli B']));
+  for (const { file, min, gzip: gz, brotli: br } of files) console.log(row([file, min, gz, br]));
+  console.log('');
+  for (const { name, size, budget } of checks) {
+    console.log(`${size <= budget ? 'ok  ' : 'OVER'} ${name}: ${size} B gzip -9 (budget ${budget} B, ${size <= budget ? `${budget - size} B left` : `${size - budget} B over`})`);
+  }
+  const over = checks.some(({ size, budget }) => size > budget);
+  if (over || process.argv.includes('--analyze')) {
+    console.log('\nMinified bytes per module (esbuild, before gzip):');
+    for (const [title, entry, external] of [
+      ['library', 'src/index.ts', LIT],
+      ['standalone', 'src/index.ts', []],
+    ]) {
+      const list = await weights(entry, external);
+      console.log(`  ${title}:`);
+      for (const [path, bytes] of list.slice(0, 12)) console.log(`    ${String(bytes).padStart(7)}  ${path}`);
+    }
+  }
+  if (over) {
+    console.error('\nsize: over budget (figures above).');
+    process.exit(1);
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

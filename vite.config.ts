@@ -1,0 +1,61 @@
+// Builds for `npm run build` (scripts/build.mjs runs each mode in turn):
+//   vite build                    the library for bundlers: ESM, lit and react external, one file per entry
+//   vite build --mode standalone  dist/voice-call.js: one ESM file with Lit inlined, for a script tag or a CDN
+//   vite build --mode iife        dist/voice-call.iife.js: the same as a classic script (window.VoiceCall)
+// Every output is fully minified by oxc (Vite leaves whitespace in ES library output unless told).
+import { defineConfig, type UserConfig } from 'vite';
+import { litCss } from './scripts/lit-css.ts';
+
+/** oxc minifier options for every output (scripts/size.mjs minifies with them too). */
+export const MINIFY = { compress: { target: 'es2022' }, mangle: { toplevel: true }, codegen: { removeWhitespace: true } } as const;
+// No `/*@__PURE__*/` or licence comments: the notices of inlined code ship in dist/THIRD-PARTY-LICENSES.txt.
+const output = { minify: MINIFY, comments: false } as const;
+
+function library(): UserConfig {
+  return {
+    plugins: [litCss()],
+    build: {
+      target: 'es2022',
+      outDir: 'dist',
+      emptyOutDir: false,
+      sourcemap: true,
+      lib: {
+        entry: {
+          index: 'src/index.ts',
+          element: 'src/element/voice-call.ts',
+          define: 'src/define.ts',
+          react: 'src/react.ts',
+        },
+        formats: ['es'],
+      },
+      rolldownOptions: {
+        // @lit/react is bundled (it is tiny), so installing the package pulls in lit only.
+        external: [/^lit(\/|$)/, /^react(\/|$)/],
+        output: { ...output, chunkFileNames: 'chunks/[name]-[hash].js' },
+      },
+    },
+  };
+}
+
+function standalone(format: 'es' | 'iife'): UserConfig {
+  return {
+    plugins: [litCss()],
+    build: {
+      target: 'es2022',
+      outDir: 'dist',
+      emptyOutDir: false,
+      sourcemap: true,
+      lib: {
+        entry: 'src/index.ts',
+        formats: [format],
+        name: 'VoiceCall',
+        fileName: () => (format === 'es' ? 'voice-call.js' : 'voice-call.iife.js'),
+      },
+      rolldownOptions: { output },
+    },
+  };
+}
+
+export default defineConfig(({ mode }) =>
+  mode === 'standalone' ? standalone('es') : mode === 'iife' ? standalone('iife') : library(),
+);
