@@ -1,5 +1,5 @@
 // Builds for `npm run build` (scripts/build.mjs runs each mode in turn):
-//   vite build                    the library for bundlers: ESM, lit and react external, one file per entry
+//   vite build                    the library for bundlers: ESM, lit, @lit/react and react external
 //   vite build --mode standalone  dist/voice-call.js: one ESM file with Lit inlined, for a script tag or a CDN
 //   vite build --mode iife        dist/voice-call.iife.js: the same as a classic script (window.VoiceCall)
 // Every output is fully minified by oxc (Vite leaves whitespace in ES library output unless told).
@@ -29,8 +29,7 @@ function library(): UserConfig {
         formats: ['es'],
       },
       rolldownOptions: {
-        // @lit/react is bundled (it is tiny), so installing the package pulls in lit only.
-        external: [/^lit(\/|$)/, /^react(\/|$)/],
+        external: [/^lit(\/|$)/, /^@lit\/react(\/|$)/, /^react(\/|$)/],
         output: { ...output, chunkFileNames: 'chunks/[name]-[hash].js' },
       },
     },

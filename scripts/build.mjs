@@ -19,12 +19,9 @@ run(bin('tsc'), ['-p', 'tsconfig.build.json']);
 run(bin('cem'), ['analyze', '--litelement', '--globs', 'src/element/voice-call.ts', '--quiet']);
 writeThirdPartyLicences();
 
-/**
- * The builds carry no comments, so the notices of the code they inline (Lit, @lit/react) ship beside them,
- * as the BSD licence asks.
- */
+/** The builds carry no comments, so the notices of the code the standalone files inline (Lit) ship beside them. */
 function writeThirdPartyLicences() {
-  const packages = ['lit', 'lit-html', 'lit-element', '@lit/reactive-element', '@lit/react'];
+  const packages = ['lit', 'lit-html', 'lit-element', '@lit/reactive-element'];
   const text = packages
     .map((name) => {
       const dir = join(root, 'node_modules', name);
