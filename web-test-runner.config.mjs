@@ -14,6 +14,10 @@ const agents = {
   secured: await createAgentServer({ port: 0, token: AGENT_TOKEN }),
 };
 
+// Nothing listens here any more: "connection refused" for the network fault tests.
+const refused = await createAgentServer({ port: 0 });
+await refused.close();
+
 const browsers = [];
 if (only.includes('chromium')) {
   const executablePath = await findChromium();
@@ -44,6 +48,7 @@ export default {
     },
   ],
   testRunnerHtml: (testFramework) => `<!doctype html><html><body>
-    <script>window.__AGENTS__ = ${JSON.stringify({ open: agents.open.url, secured: agents.secured.url, token: AGENT_TOKEN })};</script>
+    <script>window.__AGENTS__ = ${JSON.stringify({ open: agents.open.url, secured: agents.secured.url, token: AGENT_TOKEN, refused: refused.url })};</script>
+    <script src="/test/support/page-guard.js"></script>
     <script type="module" src="${testFramework}"></script></body></html>`,
 };

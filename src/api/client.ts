@@ -91,7 +91,7 @@ async function send(
       });
     } catch (cause) {
       if (link.timedOut()) {
-        throw new VoiceCallError(ErrorKind.Network, `The voice service did not answer within ${Math.round(timeoutMs / 1000)} s.`, {
+        throw new VoiceCallError(ErrorKind.Network, `The voice service did not answer within ${Math.ceil(timeoutMs / 1000)} s.`, {
           code: 'timeout',
           cause,
         });

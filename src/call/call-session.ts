@@ -1,4 +1,4 @@
-import { createCall, endCall, isAbort, type ServerEndReason } from '../api/client.js';
+import { createCall, endCall, type ServerEndReason } from '../api/client.js';
 import { ErrorKind, VoiceCallError } from '../api/errors.js';
 import type { ApiConfig, CallOptions, VoiceCallInfo } from '../api/types.js';
 import { waitForConnected } from './connection.js';
@@ -63,6 +63,8 @@ class Attempt {
   lease: Lease | null = null;
   graceTimer: ReturnType<typeof setTimeout> | undefined;
   finished = false;
+  /** Settles the promise `start()` returned: at connect, or at `#finish` for every other way out. */
+  settle: (error: VoiceCallError | null) => void = () => undefined;
 
   constructor(readonly config: CallConfig) {}
 
@@ -139,10 +141,12 @@ export class CallSession extends Emitter<CallSessionEvents> {
     this.#endReason = null;
     this.#call = null;
     this.#remoteStream = typeof MediaStream === 'function' ? new MediaStream() : null;
-    const pending = this.#run(attempt).finally(() => {
-      if (this.#pending === pending) this.#pending = null;
-    });
-    this.#pending = pending;
+    // Settled by the single exit, not by #run's return: a hang-up settles it at once even while a
+    // permission prompt or a request is still outstanding.
+    const pending = (this.#pending = new Promise<void>((resolve, reject) => {
+      attempt.settle = (error) => (error ? reject(error) : resolve());
+    }));
+    void this.#run(attempt);
     return pending;
   }
 
@@ -191,10 +195,8 @@ export class CallSession extends Emitter<CallSessionEvents> {
       if (attempt.aborted) return;
       this.#onConnected(attempt, pc);
     } catch (cause) {
-      if (attempt.aborted || isAbort(cause)) return;
-      const error = cause instanceof VoiceCallError ? cause : new VoiceCallError(ErrorKind.WebRtc, 'The call could not be set up.', { cause });
-      this.#finish(attempt, EndReason.Error, error);
-      throw error;
+      // After a hang-up this is the teardown failing what was in flight; #finish ignores it.
+      this.#finish(attempt, EndReason.Error, cause instanceof VoiceCallError ? cause : new VoiceCallError(ErrorKind.WebRtc, 'The call could not be set up.', { cause }));
     }
   }
 
@@ -214,23 +216,34 @@ export class CallSession extends Emitter<CallSessionEvents> {
     const { config } = attempt;
     this.#setState(CallState.Connected);
     this.emit('connected', attempt.call!);
+    attempt.settle(null);
     attempt.lease!.arm(
       config.leaseWarningMs ?? CALL_DEFAULTS.leaseWarningMs,
       (remainingMs) => this.emit('leasewarning', { remainingMs }),
       () => this.#finish(attempt, EndReason.LeaseExpired, null),
     );
+    // Every listener goes with the attempt: #finish aborts this signal.
+    const options = { signal: attempt.abort.signal };
     const watch = () => this.#onLinkChange(attempt, pc);
-    pc.addEventListener('connectionstatechange', watch);
+    pc.addEventListener('connectionstatechange', watch, options);
+    // The OS knows about a lost network seconds before ICE consent checks run out.
+    for (const type of ['online', 'offline']) globalThis.addEventListener?.(type, watch, options);
     // The remote side closing DTLS is the clearest "the agent hung up" signal a browser gives.
     const transport = pc.getSenders()[0]?.transport;
-    transport?.addEventListener('statechange', () => {
-      if (transport.state === 'closed') this.#finish(attempt, EndReason.RemoteEnded, null);
-    });
+    transport?.addEventListener(
+      'statechange',
+      () => {
+        if (transport.state === 'closed') this.#finish(attempt, EndReason.RemoteEnded, null);
+      },
+      options,
+    );
+    watch();
   }
 
   #onLinkChange(attempt: Attempt, pc: RTCPeerConnection): void {
     if (attempt.finished) return;
-    switch (pc.connectionState) {
+    const offline = globalThis.navigator?.onLine === false;
+    switch (offline ? 'disconnected' : pc.connectionState) {
       case 'connected':
         clearTimeout(attempt.graceTimer);
         attempt.graceTimer = undefined;
@@ -238,7 +251,7 @@ export class CallSession extends Emitter<CallSessionEvents> {
       case 'disconnected':
         // Wi-Fi hand-overs and short drops recover on their own; give them a bounded chance.
         attempt.graceTimer ??= setTimeout(
-          () => this.#finish(attempt, EndReason.Error, new VoiceCallError(ErrorKind.WebRtc, 'The connection was lost.', { code: 'disconnected' })),
+          () => this.#finish(attempt, EndReason.Error, new VoiceCallError(ErrorKind.WebRtc, 'The connection was lost. Check your network, then call again.', { code: 'disconnected' })),
           attempt.config.disconnectGraceMs ?? CALL_DEFAULTS.disconnectGraceMs,
         );
         break;
@@ -270,7 +283,9 @@ export class CallSession extends Emitter<CallSessionEvents> {
       );
     }
 
+    attempt.settle(error);
     if (this.#attempt !== attempt) return;
+    this.#pending = null;
     this.#endReason = reason;
     this.#error = error;
     this.#setState(error ? CallState.Error : CallState.Ended);

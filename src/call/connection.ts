@@ -31,7 +31,7 @@ export function waitForConnected(pc: RTCPeerConnection, timeoutMs: number, signa
     };
     const aborted = () => finish(new VoiceCallError(ErrorKind.WebRtc, 'The call was cancelled.', { code: 'aborted' }));
     const timer = setTimeout(
-      () => finish(new VoiceCallError(ErrorKind.WebRtc, `Could not connect the audio within ${Math.round(timeoutMs / 1000)} s.`, { code: 'ice-timeout' })),
+      () => finish(new VoiceCallError(ErrorKind.WebRtc, `Could not connect the audio within ${Math.ceil(timeoutMs / 1000)} s.`, { code: 'ice-timeout' })),
       timeoutMs,
     );
     pc.addEventListener('connectionstatechange', check);

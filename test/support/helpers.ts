@@ -5,6 +5,8 @@ interface AgentUrls {
   open: string;
   secured: string;
   token: string;
+  /** A loopback URL where nothing listens (connection refused). */
+  refused: string;
 }
 export const agents = (globalThis as unknown as { __AGENTS__: AgentUrls }).__AGENTS__;
 
