@@ -1,0 +1,146 @@
+// The three examples, built as users build them and driven in Chromium against the reference agent: the
+// plain page (the standalone file by a script tag), the React app (the ./react wrapper) and the Vue app.
+// Each starts a call, sees it connected, checks the agent received the caller's audio, hangs up and sees it
+// end. The pages come from a static server on another origin than the agent, as on a real site.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { createAgentServer, type AgentCall, type AgentServer } from '../../server/agent-server.ts';
+import { CHROMIUM_ARGS, findChromium } from '../support/browsers.mjs';
+
+const exec = promisify(execFile);
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.map': 'application/json', '.css': 'text/css' };
+
+/** Serves dist/ and examples/ read-only, like any static host. */
+function staticServer(): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^\/+/, '');
+    const file = join(root, path);
+    if (!/^(dist|examples)\//.test(path) || !existsSync(file) || req.method !== 'GET') {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })),
+  );
+}
+
+async function agentCall(agent: AgentServer, id: string): Promise<AgentCall> {
+  const response = await fetch(`${agent.url}/_agent/calls/${encodeURIComponent(id)}`);
+  assert.equal(response.status, 200, `the agent has no call ${id}`);
+  return (await response.json()) as AgentCall;
+}
+
+async function until<T>(check: () => Promise<T | false>, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const EXAMPLES = [
+  { name: 'plain page (standalone script tag)', path: 'examples/plain/index.html', framework: null },
+  { name: 'React app (voice-call/react)', path: 'examples/react/dist/index.html', framework: 'React' },
+  { name: 'Vue app', path: 'examples/vue/dist/index.html', framework: 'Vue' },
+] as const;
+
+describe('examples', () => {
+  let agent: AgentServer;
+  let site: { server: Server; url: string };
+  let browser: Browser;
+
+  before(async () => {
+    assert.ok(existsSync(join(root, 'dist', 'voice-call.js')), 'dist/ is missing: run `npm run build` first');
+    // The apps import `voice-call` by its package name: it resolves to this repository's dist/.
+    for (const app of ['react', 'vue']) {
+      await build({ root: join(root, 'examples', app), logLevel: 'warn', configFile: join(root, 'examples', app, 'vite.config.ts') });
+    }
+    [agent, site, browser] = await Promise.all([
+      createAgentServer({ port: 0 }),
+      staticServer(),
+      findChromium().then((executablePath) => chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS })),
+    ]);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await new Promise((resolve) => site?.server.close(resolve));
+    await agent?.close();
+  });
+
+  test('the React and Vue examples type-check against the built types (vue-tsc)', async () => {
+    const result = await exec(join(root, 'node_modules', '.bin', 'vue-tsc'), ['-p', join(root, 'examples', 'tsconfig.json')]).catch(
+      (error: { stdout: string }) => error,
+    );
+    assert.equal(result.stdout, '');
+  });
+
+  for (const example of EXAMPLES) {
+    test(`${example.name}: call, agent hears it, hang up`, async () => {
+      const page: Page = await browser.newPage();
+      const problems: string[] = [];
+      page.on('pageerror', (error) => problems.push(error.message));
+      page.on('console', (message) => {
+        // Failed loads are reported with their URL below.
+        if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) problems.push(message.text());
+      });
+      const scripts: string[] = [];
+      page.on('request', (request) => {
+        if (request.resourceType() === 'script') scripts.push(new URL(request.url()).pathname);
+      });
+      page.on('response', (response) => {
+        if (response.status() >= 400 && !response.url().endsWith('/favicon.ico')) problems.push(`${response.status()} ${response.url()}`);
+      });
+      try {
+        await page.goto(`${site.url}/${example.path}?base-url=${encodeURIComponent(agent.url)}`);
+        if (!example.framework) assert.deepEqual(scripts, ['/dist/voice-call.js'], 'the plain page loads the standalone file only');
+        const element = page.locator('voice-call');
+        await element.getByRole('button', { name: 'Start call' }).click();
+        await page.locator('voice-call[state=connected]').waitFor({ timeout: 15_000 });
+        if (example.framework) {
+          // The framework got the events: its own output shows the state and the create-call response.
+          await page.getByTestId('state').getByText('connected', { exact: true }).waitFor();
+          await page.getByTestId('log').getByText(/^connected: /).waitFor();
+        }
+
+        const id = await element.evaluate((el) => (el as HTMLElement & { call: { voice_connection_id: string } }).call.voice_connection_id);
+        const heard = await until(async () => {
+          const call = await agentCall(agent, id);
+          return call.rtpReceived > 0 && call.rtpSent > 0 && call;
+        }, 'RTP both ways at the agent');
+        assert.equal(heard.state, 'connected');
+
+        if (example.framework === 'React') {
+          // Through the ref: the wrapper hands React the element itself.
+          await page.getByRole('button', { name: 'Hang up from React' }).click();
+        } else {
+          await element.getByRole('button', { name: 'Hang up' }).click();
+        }
+        await page.locator('voice-call[state=ended]').waitFor();
+        if (example.framework) await page.getByTestId('log').getByText('ended: hangup').waitFor();
+        const ended = await until(async () => {
+          const call = await agentCall(agent, id);
+          return call.state === 'ended' && call;
+        }, 'the agent to end the call');
+        assert.equal(ended.endReason, 'client-ended');
+        assert.deepEqual(problems, []);
+      } finally {
+        await page.close();
+      }
+    });
+  }
+});
