@@ -50,7 +50,8 @@ function standalone(format: 'es' | 'iife'): UserConfig {
         name: 'VoiceCall',
         fileName: () => (format === 'es' ? 'voice-call.js' : 'voice-call.iife.js'),
       },
-      rolldownOptions: { output },
+      // A classic script's top-level names are globals: `VoiceCall` must keep its name.
+      rolldownOptions: { output: format === 'es' ? output : { ...output, minify: { ...MINIFY, mangle: { toplevel: false } } } },
     },
   };
 }

@@ -89,6 +89,21 @@ describe('examples', () => {
     assert.equal(result.stdout, '');
   });
 
+  test('the classic-script build registers the tag and exposes window.VoiceCall', async () => {
+    const page = await browser.newPage();
+    try {
+      await page.setContent(`<voice-call></voice-call><script src="${site.url}/dist/voice-call.iife.js"></script>`);
+      const seen = await page.evaluate(() => {
+        const api = (window as unknown as { VoiceCall?: { VoiceCallElement: unknown } }).VoiceCall;
+        return { same: !!api && customElements.get('voice-call') === api.VoiceCallElement };
+      });
+      assert.deepEqual(seen, { same: true });
+      await page.locator('voice-call').getByRole('button', { name: 'Start call' }).waitFor();
+    } finally {
+      await page.close();
+    }
+  });
+
   for (const example of EXAMPLES) {
     test(`${example.name}: call, agent hears it, hang up`, async () => {
       const page: Page = await browser.newPage();
