@@ -1,0 +1,92 @@
+/**
+ * `npm run bench`: size, connect latency, main-thread cost, leaks and agent load in one run; prints the
+ * tables and writes bench/results/latest.json and latest.md. A benchmark, not a test: it never fails
+ * on slow figures, only when it cannot measure at all.
+ *
+ * Options: --only=size,latency,stun,cost,leaks,load (a partial run prints, writes nothing), --runs=N.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, release, totalmem, type } from 'node:os';
+import { agentLoad, concurrentBaselines, latency, leaks, mainThreadCost, startBench, type Variant } from './browser.ts';
+import { goals, markdown, summarize, type Results } from './report.ts';
+import { measureSize } from './size.ts';
+import { median } from './stats.ts';
+
+const SECTIONS = ['size', 'latency', 'stun', 'cost', 'leaks', 'load'] as const;
+const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+const only = arg('only')?.split(',') ?? [...SECTIONS];
+const runs = Number(arg('runs') ?? 20);
+const wanted = (section: (typeof SECTIONS)[number]) => only.includes(section);
+
+const began = performance.now();
+const log = (line: string) => process.stderr.write(`[${((performance.now() - began) / 1000).toFixed(0).padStart(3)} s] ${line}\n`);
+
+const results: Results = {
+  date: new Date().toISOString().slice(0, 10),
+  machine: {
+    cpu: cpus()[0]?.model.trim() ?? 'unknown CPU',
+    cores: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    os: `${type()} ${release()}`,
+    node: process.versions.node,
+    chromium: '',
+  },
+  durationSeconds: 0,
+  goals: [],
+};
+
+if (wanted('size')) {
+  log('size: bundling ours and the peers');
+  results.size = await measureSize(log);
+}
+
+if (SECTIONS.slice(1).some(wanted)) {
+  const bench = await startBench();
+  results.machine.chromium = bench.chromiumVersion;
+  try {
+    if (wanted('latency')) {
+      log(`latency: ${runs} alternating rounds of baseline, element, prewarmed element`);
+      const page = await bench.newPage();
+      results.latency = summarize(await latency(page, { runs, warmup: 2, iceServers: [], dwellMs: 1000 }, log));
+      await page.close();
+    }
+    if (wanted('stun')) {
+      const stunRuns = Math.max(5, Math.round(runs / 2));
+      log(`dead STUN: 3 baselines side by side (each waits ~40 s for gathering), then ${stunRuns} rounds of the element`);
+      const page = await bench.newPage();
+      const baseline = await concurrentBaselines(page, 3, bench.deadStun);
+      const ours = await latency(page, { runs: stunRuns, warmup: 1, iceServers: bench.deadStun, dwellMs: 1000, variants: ['element', 'prewarmed'] }, log);
+      results.deadStun = { ...summarize({ ...ours, baseline } as Record<Variant, typeof baseline>), server: 'stun:127.0.0.1:<port>' };
+      await page.close();
+    }
+    if (wanted('cost')) {
+      log('main-thread cost: 10 s connected calls');
+      const { rows, meters } = await mainThreadCost(bench, 10, 2, log);
+      results.cost = { seconds: 10, meters, rows: rows.map((row) => ({ ...row, median: median(row.msPerSecond) })) };
+    }
+    if (wanted('leaks')) {
+      log('leaks: 50 cycles');
+      results.leaks = await leaks(bench, 50, log);
+    }
+    if (wanted('load')) {
+      log('agent load: 1, 10, 25 concurrent calls');
+      results.load = await agentLoad(bench, [1, 10, 25], 5, log);
+    }
+  } finally {
+    await bench.close();
+  }
+}
+
+results.durationSeconds = (performance.now() - began) / 1000;
+results.goals = goals(results);
+const report = markdown(results);
+process.stdout.write(`\n${report}`);
+if (only.length === SECTIONS.length && runs >= 20) {
+  const dir = new URL('./results/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(new URL('latest.json', dir), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(new URL('latest.md', dir), `# voice-call benchmarks\n\n${report}`);
+  log('wrote bench/results/latest.json and latest.md');
+} else {
+  log('partial run: nothing written');
+}
