@@ -39,6 +39,20 @@ export interface CallSessionEvents {
   endrequest: { reason: ServerEndReason; ok: boolean; status: number | null };
 }
 
+/** `performance.now()` at each phase of one call; a prepared call's first marks come before `start`. */
+export interface CallTimings {
+  prepare?: number;
+  start?: number;
+  mic?: number;
+  offer?: number;
+  ice?: number;
+  post?: number;
+  answer?: number;
+  connected?: number;
+}
+
+const now = () => performance.now();
+
 export const CALL_DEFAULTS = {
   iceGatheringTimeoutMs: 700,
   connectTimeoutMs: 15_000,
@@ -63,10 +77,13 @@ class Attempt {
   lease: Lease | null = null;
   graceTimer: ReturnType<typeof setTimeout> | undefined;
   finished = false;
+  mic?: Promise<MediaStream>;
+  ready?: Promise<RTCPeerConnection>;
+  readonly timings: CallTimings = {};
   /** Settles the promise `start()` returned: at connect, or at `#finish` for every other way out. */
   settle: (error: VoiceCallError | null) => void = () => undefined;
 
-  constructor(readonly config: CallConfig) {}
+  constructor(public config: CallConfig) {}
 
   get aborted(): boolean {
     return this.abort.signal.aborted;
@@ -86,6 +103,8 @@ export class CallSession extends Emitter<CallSessionEvents> {
   #call: VoiceCallInfo | null = null;
   #remoteStream: MediaStream | null = null;
   #muted = false;
+  #prepared: Attempt | null = null;
+  #preparedTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly deps: CallDependencies = {}) {
     super();
@@ -114,6 +133,10 @@ export class CallSession extends Emitter<CallSessionEvents> {
   get peerConnection(): RTCPeerConnection | null {
     return this.#attempt?.pc ?? null;
   }
+  /** Phase marks of the current or last call (live: filled in as it progresses). */
+  get timings(): CallTimings {
+    return this.#attempt?.timings ?? {};
+  }
   /** Local-clock time when the lease runs out, or null when there is no call. */
   get leaseDeadline(): number | null {
     return this.#attempt?.lease?.deadline ?? null;
@@ -128,6 +151,10 @@ export class CallSession extends Emitter<CallSessionEvents> {
     for (const track of this.localStream?.getAudioTracks() ?? []) track.enabled = !value;
   }
 
+  get #getUserMedia(): GetUserMedia | null {
+    return this.deps.getUserMedia === undefined ? defaultGetUserMedia() : this.deps.getUserMedia;
+  }
+
   /**
    * Starts a call. Resolves when connected (or when hung up while starting); rejects with the
    * `VoiceCallError` that ended it. While a call is starting or up, returns the same promise: no second call.
@@ -135,7 +162,9 @@ export class CallSession extends Emitter<CallSessionEvents> {
   start(config: CallConfig): Promise<void> {
     if (this.#pending) return this.#pending;
     if (this.#state === CallState.Connected) return Promise.resolve();
-    const attempt = new Attempt(config);
+    const attempt = this.#takePrepared() ?? new Attempt(config);
+    attempt.config = config;
+    attempt.timings.start = now();
     this.#attempt = attempt;
     this.#error = null;
     this.#endReason = null;
@@ -150,8 +179,40 @@ export class CallSession extends Emitter<CallSessionEvents> {
     return pending;
   }
 
+  /**
+   * Gets a call ready ahead of `start()` (on hover or focus): peer connection, offer and ICE, plus the
+   * microphone only when its permission is already granted, so hovering never prompts. `start()` picks it
+   * up (ICE servers and audio constraints as prepared); unused, it is released after `ttlMs` or on `hangup()`.
+   */
+  prepare(config: CallConfig, ttlMs = 10_000): void {
+    if (this.#prepared || this.#pending || this.active) return;
+    const attempt = (this.#prepared = new Attempt(config));
+    attempt.timings.prepare = now();
+    this.#preparedTimer = setTimeout(() => this.#releasePrepared(), ttlMs);
+    (attempt.ready = this.#offer(attempt)).catch(() => undefined);
+    globalThis.navigator?.permissions?.query({ name: 'microphone' as PermissionName }).then(({ state }) => {
+      if (state === 'granted' && !attempt.aborted) this.#mic(attempt).catch(() => undefined);
+    }, () => undefined);
+  }
+
+  #takePrepared(): Attempt | null {
+    const attempt = this.#prepared;
+    this.#prepared = null;
+    clearTimeout(this.#preparedTimer);
+    return attempt;
+  }
+
+  /** Not through #finish: a prepared attempt has no call, no state and no remote stream to touch. */
+  #releasePrepared(): void {
+    const attempt = this.#takePrepared();
+    attempt?.abort.abort();
+    stopTracks(attempt?.stream ?? null);
+    attempt?.pc?.close();
+  }
+
   /** Ends the current call, if any, releasing everything at once. Safe in every state. */
   hangup(reason: EndReason = EndReason.Hangup): void {
+    this.#releasePrepared();
     const attempt = this.#attempt;
     if (attempt && !attempt.finished) this.#finish(attempt, reason, null);
   }
@@ -160,23 +221,21 @@ export class CallSession extends Emitter<CallSessionEvents> {
     const { config } = attempt;
     this.#setState(CallState.RequestingMicrophone);
     try {
-      const getUserMedia = this.deps.getUserMedia === undefined ? defaultGetUserMedia() : this.deps.getUserMedia;
-      const stream = await acquireMicrophone(getUserMedia, config.audio ?? DEFAULT_AUDIO_CONSTRAINTS);
-      attempt.stream = stream;
-      if (attempt.aborted) return stopTracks(stream);
+      const stream = await this.#mic(attempt);
+      if (attempt.aborted) return;
       this.muted = this.#muted;
       this.#setState(CallState.Connecting);
 
-      const pc = this.#createPeerConnection(attempt);
-      await pc.setLocalDescription(await pc.createOffer());
-      await waitForIceGathering(pc, {
-        timeoutMs: config.iceGatheringTimeoutMs ?? CALL_DEFAULTS.iceGatheringTimeoutMs,
-        signal: attempt.abort.signal,
-      });
+      const pc = await (attempt.ready ??= this.#offer(attempt));
       if (attempt.aborted) return;
+      // A prepared offer was made before the microphone: its sender takes the track now, no renegotiation.
+      const [sender] = pc.getSenders();
+      if (sender && !sender.track) await sender.replaceTrack(stream.getAudioTracks()[0]!);
 
       const sdp = pc.localDescription?.sdp ?? '';
+      attempt.timings.post = now();
       const { call, clockSkewMs } = await createCall(config, config.sessionId, sdp, config, attempt.abort.signal);
+      attempt.timings.answer = now();
       if (attempt.aborted) return;
       attempt.call = call;
       this.#call = call;
@@ -200,20 +259,47 @@ export class CallSession extends Emitter<CallSessionEvents> {
     }
   }
 
+  /** The microphone, once per attempt; a stream that arrives after a hang-up is stopped at once. */
+  #mic(attempt: Attempt): Promise<MediaStream> {
+    return (attempt.mic ??= acquireMicrophone(this.#getUserMedia, attempt.config.audio ?? DEFAULT_AUDIO_CONSTRAINTS).then((stream) => {
+      attempt.stream = stream;
+      attempt.timings.mic = now();
+      if (attempt.aborted) stopTracks(stream);
+      return stream;
+    }));
+  }
+
+  /** Peer connection, offer and bounded ICE gathering: everything the request needs but the microphone. */
+  async #offer(attempt: Attempt): Promise<RTCPeerConnection> {
+    const pc = this.#createPeerConnection(attempt);
+    await pc.setLocalDescription(await pc.createOffer());
+    attempt.timings.offer = now();
+    await waitForIceGathering(pc, {
+      timeoutMs: attempt.config.iceGatheringTimeoutMs ?? CALL_DEFAULTS.iceGatheringTimeoutMs,
+      signal: attempt.abort.signal,
+    });
+    attempt.timings.ice = now();
+    return pc;
+  }
+
   #createPeerConnection(attempt: Attempt): RTCPeerConnection {
     const configuration: RTCConfiguration = { iceServers: attempt.config.iceServers ?? [], bundlePolicy: 'max-bundle' };
     const pc = this.deps.createPeerConnection?.(configuration) ?? new RTCPeerConnection(configuration);
     attempt.pc = pc;
-    const remote = this.#remoteStream;
-    pc.addEventListener('track', (event) => {
-      if (remote && !remote.getTracks().includes(event.track)) remote.addTrack(event.track);
+    pc.addEventListener('track', ({ track }) => {
+      // Read now, not at creation: a prepared connection exists before start() makes the call's stream.
+      const remote = this.#remoteStream;
+      if (remote && !remote.getTracks().includes(track)) remote.addTrack(track);
     });
-    for (const track of attempt.stream?.getTracks() ?? []) pc.addTrack(track, attempt.stream!);
+    const { stream } = attempt;
+    if (stream) for (const track of stream.getTracks()) pc.addTrack(track, stream);
+    else pc.addTransceiver('audio');
     return pc;
   }
 
   #onConnected(attempt: Attempt, pc: RTCPeerConnection): void {
     const { config } = attempt;
+    attempt.timings.connected = now();
     this.#setState(CallState.Connected);
     this.emit('connected', attempt.call!);
     attempt.settle(null);
