@@ -1,6 +1,7 @@
 // The QA console: every attribute editable, faults of the reference agent selectable, events on a timeline.
 import '../src/index.js';
 import { FAULT_MODES } from '../server/faults.js';
+import './phases.js';
 
 const call = document.querySelector('voice-call')!;
 const form = document.querySelector<HTMLFormElement>('#settings')!;
