@@ -149,6 +149,7 @@ export async function createAgentServer(options: AgentServerOptions = {}): Promi
       sendAudio: !faults.has('no-audio'),
       unreachable: faults.has('no-ice'),
       remoteCloseMs: faults.get('remote-close') ?? null,
+      dropMs: faults.get('drop') ?? null,
     };
     let created: Awaited<ReturnType<CallRegistry['create']>>;
     try {

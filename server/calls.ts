@@ -33,6 +33,8 @@ export interface CallSettings {
   unreachable: boolean;
   /** Close the agent's peer this long after it connected; `null`: never. */
   remoteCloseMs: number | null;
+  /** Drop every packet for this long once connected; `null`: never. */
+  dropMs: number | null;
 }
 
 /** A browser that lost the peer gets this long to come back before the call is over. */
@@ -127,6 +129,7 @@ export class CallRegistry {
       call.state = 'connected';
       call.connectedAt = Date.now();
       this.log(`call ${call.voiceConnectionId} connected after ${call.connectedAt - call.createdAt} ms`);
+      if (settings.dropMs !== null) live.peer.drop(settings.dropMs);
       if (settings.remoteCloseMs !== null) {
         this.after(live, settings.remoteCloseMs, () => this.end(call.voiceConnectionId, 'agent-closed'));
       }

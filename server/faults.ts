@@ -25,6 +25,7 @@ export const FAULT_MODES = {
   'hang': 'never answer (the request stays open until the client gives up)',
   'no-audio': 'connect but never send audio back',
   'remote-close-<ms>': 'the agent closes its peer connection <ms> after it connected',
+  'drop-<ms>': 'after connecting, the agent drops every packet both ways for <ms>, as a network outage would',
   'v2': 'answer like a newer server: status 200, no reasoning_effort, channel_id: null',
   'extra-fields': 'add fields the client does not know to the response',
   'no-ice': 'answer SDP whose candidates point to a closed port, so ICE never connects',
@@ -78,7 +79,7 @@ function parseMode(token: string): { name: FaultName; value: number | null } | {
     if ((name === 'retry-after' || name === 'lease') && value > MAX_SECONDS) {
       return { error: `fault ${token}: at most ${MAX_SECONDS} seconds` };
     }
-    if ((name === 'delay' || name === 'remote-close') && value > MAX_SECONDS * 1000) {
+    if ((name === 'delay' || name === 'remote-close' || name === 'drop') && value > MAX_SECONDS * 1000) {
       return { error: `fault ${token}: at most ${MAX_SECONDS * 1000} ms` };
     }
     return { name, value };

@@ -27,6 +27,8 @@ export interface PeerOptions {
 export interface AgentPeer {
   readonly answerSdp: string;
   close(): Promise<void>;
+  /** Drops every packet, in and out, for `ms`: a network outage the caller can only notice, not be told of. */
+  drop(ms: number): void;
 }
 
 /** The WebRTC stack refused the offer: the caller's fault (400), not the agent's. */
@@ -79,7 +81,7 @@ export async function answerOffer(offerSdp: string, options: PeerOptions): Promi
     await iceGatheringComplete(pc);
     const answerSdp = pc.localDescription?.sdp;
     if (!answerSdp) throw new Error('werift produced no local description');
-    return { answerSdp: options.unreachable ? withCandidatePorts(answerSdp, CLOSED_PORT) : answerSdp, close };
+    return { answerSdp: options.unreachable ? withCandidatePorts(answerSdp, CLOSED_PORT) : answerSdp, close, drop: (ms) => dropPackets(pc, ms) };
   } catch (error) {
     await close();
     throw error;
@@ -111,6 +113,29 @@ async function sendCloseNotify(pc: RTCPeerConnection): Promise<void> {
     // level warning (1), description close_notify (0)
     await socket.send(Buffer.from([1, 0])).catch(() => undefined);
     socket.cipher.encryptPacket = encrypt;
+  }
+}
+
+/** werift's UDP socket wrapper: both fields are plain writable properties. */
+interface WeriftUdp {
+  send(data: Buffer, address: unknown): Promise<void>;
+  onData(data: Buffer, address: unknown): void;
+}
+
+/**
+ * Swaps the peer's UDP send and receive for no-ops, then puts them back: ICE consent checks, DTLS and RTP
+ * all vanish both ways, so the browser sees what a dead network looks like (`disconnected`, then
+ * `failed`) and, if the outage ends in time, recovers on the same candidate pair.
+ */
+function dropPackets(pc: RTCPeerConnection, ms: number): void {
+  for (const ice of pc.iceTransports) {
+    for (const { transport: udp } of (ice.connection as unknown as { protocols: { transport?: WeriftUdp }[] }).protocols) {
+      if (!udp) continue;
+      const { send, onData } = udp;
+      udp.send = async () => undefined;
+      udp.onData = () => undefined;
+      setTimeout(() => Object.assign(udp, { send, onData }), ms).unref();
+    }
   }
 }
 

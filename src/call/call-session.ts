@@ -227,7 +227,8 @@ export class CallSession extends Emitter<CallSessionEvents> {
       this.#setState(CallState.Connecting);
 
       const pc = await (attempt.ready ??= this.#offer(attempt));
-      if (attempt.aborted) return;
+      // A hang-up from a statechange listener came before #offer made this connection: #finish missed it.
+      if (attempt.aborted) return pc.close();
       // A prepared offer was made before the microphone: its sender takes the track now, no renegotiation.
       const [sender] = pc.getSenders();
       if (sender && !sender.track) await sender.replaceTrack(stream.getAudioTracks()[0]!);
@@ -236,8 +237,9 @@ export class CallSession extends Emitter<CallSessionEvents> {
       attempt.timings.post = now();
       const { call, clockSkewMs } = await createCall(config, config.sessionId, sdp, config, attempt.abort.signal);
       attempt.timings.answer = now();
-      if (attempt.aborted) return;
       attempt.call = call;
+      // A hang-up raced the answer (a fetch that ignored the abort): the call exists on the server only.
+      if (attempt.aborted) return this.#tellServer(attempt, 'client_ended');
       this.#call = call;
       attempt.lease = new Lease(call.expires_at, clockSkewMs);
       if (attempt.lease.remainingMs() <= 0) {
@@ -319,7 +321,8 @@ export class CallSession extends Emitter<CallSessionEvents> {
     transport?.addEventListener(
       'statechange',
       () => {
-        if (transport.state === 'closed') this.#finish(attempt, EndReason.RemoteEnded, null);
+        // The agent ends the call itself when the lease runs out, a moment before or after our own timer.
+        if (transport.state === 'closed') this.#finish(attempt, attempt.lease!.remainingMs() < 1000 ? EndReason.LeaseExpired : EndReason.RemoteEnded, null);
       },
       options,
     );
@@ -361,13 +364,7 @@ export class CallSession extends Emitter<CallSessionEvents> {
     attempt.pc?.close();
     for (const track of this.#remoteStream?.getTracks() ?? []) track.stop();
 
-    const serverReason = SERVER_END_REASONS[reason];
-    const { call, config } = attempt;
-    if (serverReason && call?.voice_connection_id) {
-      void endCall(config, config.sessionId, call.voice_connection_id, serverReason).then(({ ok, status }) =>
-        this.emit('endrequest', { reason: serverReason, ok, status }),
-      );
-    }
+    this.#tellServer(attempt, SERVER_END_REASONS[reason]);
 
     attempt.settle(error);
     if (this.#attempt !== attempt) return;
@@ -377,6 +374,14 @@ export class CallSession extends Emitter<CallSessionEvents> {
     this.#setState(error ? CallState.Error : CallState.Ended);
     if (error) this.emit('error', error);
     this.emit('ended', { reason, error });
+  }
+
+  /** Lets the server free the call now rather than at its lease or connect timeout. */
+  #tellServer(attempt: Attempt, reason: ServerEndReason | undefined): void {
+    const { call, config } = attempt;
+    if (reason && call?.voice_connection_id) {
+      void endCall(config, config.sessionId, call.voice_connection_id, reason).then(({ ok, status }) => this.emit('endrequest', { reason, ok, status }));
+    }
   }
 
   #setState(state: CallState): void {

@@ -202,7 +202,9 @@ export class VoiceCallElement extends LitElement {
     if (this.prewarm) this.#controller.session.prepare(this.#callConfig());
   }
 
-  #onButtonClick(): void {
+  #onButtonClick(event: MouseEvent): void {
+    // The second click of a double click (click count 2) must not cancel the call the first one started.
+    if (event.detail > 1) return;
     if (isActive(this.state)) this.hangup();
     else this.start().catch(() => undefined);
   }

@@ -23,6 +23,10 @@ export interface AgentCallRecord {
   rtpReceived: number;
   rtpSent: number;
   request: Record<string, unknown>;
+  /** Wall-clock ms (this machine's clock, as the page's). */
+  endedAt: number | null;
+  /** The body of the end request, when the call was ended through the end route. */
+  endRequest: Record<string, unknown> | null;
 }
 
 /** What the agent saw of a call (its debug route). */
@@ -121,4 +125,16 @@ export function nextEvent<T = unknown>(target: EventTarget, type: string, timeou
       { once: true },
     );
   });
+}
+
+/** Every call the agent has seen for this session id (its debug list), oldest first. */
+export async function agentCallsFor(sessionId: string, base = agents.open): Promise<AgentCallRecord[]> {
+  const response = await fetch(`${base}/_agent/calls`);
+  const calls = (await response.json()) as AgentCallRecord[];
+  return calls.filter((call) => call.sessionId === sessionId);
+}
+
+/** A session id no other test uses, so the agent's list can be filtered down to one test's calls. */
+export function uniqueSession(label: string): string {
+  return `session_${label}_${Math.random().toString(16).slice(2, 10)}`;
 }

@@ -1,0 +1,211 @@
+// The fault matrix, part 2: the media path. ICE that never connects, an outage after connecting (real: the
+// reference agent drops every packet both ways), the agent hanging up, an agent that sends no audio, the
+// page going offline, and the lease running out. Call sessions are driven directly where a test needs
+// short bounds (connect timeout, disconnect grace), the element where the host-facing events matter.
+import { expect, fixture, html } from '@open-wc/testing';
+import '../../src/index.js';
+import { CallSession, VoiceCallError, type CallConfig, type VoiceCallElement } from '../../src/index.js';
+import { agentCall, agents, faultUrl, inboundAudio, recordEvents, until } from '../support/helpers.js';
+import { watchResources } from '../support/leaks.js';
+
+type Ended = { reason: string; error: VoiceCallError | null; at: number };
+
+/** A session with its end recorded (wall-clock time, to compare with the agent's). */
+function session(modes: string, config: Partial<CallConfig> = {}) {
+  const s = new CallSession();
+  const ended: Ended[] = [];
+  const errors: VoiceCallError[] = [];
+  s.on('ended', (detail) => ended.push({ ...detail, at: Date.now() }));
+  s.on('error', (error) => errors.push(error));
+  const start = () => s.start({ baseUrl: modes ? faultUrl(modes) : agents.open, sessionId: 'session_webrtc', ...config });
+  return { s, ended, errors, start };
+}
+
+describe('fault matrix: the media path', function () {
+  this.timeout(45_000);
+  let resources: ReturnType<typeof watchResources>;
+  beforeEach(() => {
+    resources = watchResources();
+  });
+  afterEach(() => resources.restore());
+
+  it('ICE that never connects ends in a bounded time with an error, then a second call connects', async () => {
+    const call = session('no-ice', { connectTimeoutMs: 1500 });
+    const started = performance.now();
+    const error = await call.start().then(() => null, (e: unknown) => e);
+    const took = performance.now() - started;
+    expect(error).to.be.instanceOf(VoiceCallError);
+    expect(error).to.include({ kind: 'webrtc' });
+    expect((error as VoiceCallError).message).to.match(/^Could not connect the audio/);
+    expect(['ice-timeout', 'ice-failed']).to.include((error as VoiceCallError).code);
+    expect(took, 'bounded by the connect timeout').to.be.below(1500 + 3000);
+    expect(call.s.state).to.equal('error');
+    expect(call.errors).to.deep.equal([error]);
+    expect(call.ended.map(({ reason }) => reason)).to.deep.equal(['error']);
+    await resources.released();
+    // The agent is told at once rather than waiting 30 s for a peer that never comes.
+    const id = call.s.call!.voice_connection_id;
+    const record = await until(async () => ((await agentCall(id)).state === 'ended' ? agentCall(id) : null), 'the agent to end the call');
+    expect(record.endReason).to.equal('client-ended');
+
+    await call.s.start({ baseUrl: agents.open, sessionId: 'session_webrtc' });
+    expect(call.s.state).to.equal('connected');
+    call.s.hangup();
+    await resources.released();
+  });
+
+  it('the agent hanging up ends the call as remote-ended, released within 500 ms', async () => {
+    const call = session('remote-close-300');
+    await call.start();
+    expect(call.s.state).to.equal('connected');
+    const id = call.s.call!.voice_connection_id;
+    await until(() => call.ended.length > 0, 'the remote end to be noticed', 5000);
+    expect(call.s.state).to.equal('ended');
+    expect(call.ended).to.have.length(1);
+    expect(call.ended[0]).to.deep.include({ reason: 'remote-ended', error: null });
+    expect(call.errors).to.have.length(0);
+    const agentEnd = (await agentCall(id)).endedAt!;
+    const lag = call.ended[0]!.at - agentEnd;
+    expect(lag, `noticed ${lag} ms after the agent closed`).to.be.below(500);
+    await resources.released(500);
+
+    await call.s.start({ baseUrl: agents.open, sessionId: 'session_webrtc' });
+    expect(call.s.state).to.equal('connected');
+    call.s.hangup();
+    await resources.released();
+  });
+
+  it('an agent that sends no audio: the call stays up (silence is not an error), stats show nothing arriving', async () => {
+    const call = session('no-audio');
+    await call.start();
+    const pc = call.s.peerConnection!;
+    const id = call.s.call!.voice_connection_id;
+    // Long enough for echoed audio to have arrived many times over (the agent echoes after 400 ms).
+    await until(async () => (await agentCall(id)).rtpReceived > 100, 'the agent to receive 2 s of our audio');
+    expect((await inboundAudio(pc)).packetsReceived).to.equal(0);
+    expect(call.s.state).to.equal('connected');
+    call.s.hangup();
+    expect(call.ended.map(({ reason }) => reason)).to.deep.equal(['hangup']);
+    await resources.released();
+  });
+
+  it('offline: the grace period starts at once and ends the call if the network stays away', async () => {
+    const call = session('', { disconnectGraceMs: 300 });
+    await call.start();
+    const offline = goOffline();
+    try {
+      const survivor = session('', { disconnectGraceMs: 2000 });
+      await survivor.start();
+      window.dispatchEvent(new Event('offline'));
+      await until(() => call.ended.length > 0, 'the call to end', 3000);
+      expect(call.s.state).to.equal('error');
+      expect(call.errors[0]).to.include({ kind: 'webrtc', code: 'disconnected' });
+      expect(call.errors[0]!.message).to.match(/connection was lost\. Check your network/);
+      // The second call came back online inside its grace period.
+      offline.restore();
+      window.dispatchEvent(new Event('online'));
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      expect(survivor.s.state).to.equal('connected');
+      expect(survivor.ended).to.have.length(0);
+      survivor.s.hangup();
+      await resources.released();
+    } finally {
+      offline.restore();
+    }
+  });
+
+  describe('a real outage: the agent drops every packet both ways', () => {
+    // Started together so the file waits for the slowest engine's ICE timers once, not once per case.
+    let blip: ReturnType<typeof session>;
+    let recovers: ReturnType<typeof session>;
+    let dies: ReturnType<typeof session>;
+    let fails: ReturnType<typeof session>;
+    let states: Map<ReturnType<typeof session>, string[]>;
+    const links: string[] = [];
+    before(async () => {
+      blip = session('drop-2000');
+      // ICE notices an outage after 6 s (Chromium) to 9 s (Firefox) and recovers a few seconds after it ends.
+      recovers = session('drop-13000', { disconnectGraceMs: 10_000 });
+      dies = session('drop-60000', { disconnectGraceMs: 1000 });
+      fails = session('drop-60000', { disconnectGraceMs: 60_000 });
+      states = new Map();
+      for (const call of [blip, recovers, dies, fails]) {
+        const seen: string[] = [];
+        states.set(call, seen);
+        call.s.on('statechange', ({ state }) => seen.push(state));
+      }
+      await Promise.all([blip, recovers, dies, fails].map((call) => call.start()));
+      const pc = recovers.s.peerConnection!;
+      pc.addEventListener('connectionstatechange', () => links.push(pc.connectionState));
+    });
+    after(() => {
+      for (const call of [blip, recovers, dies, fails]) call.s.hangup();
+    });
+
+    it('2 s of silence on the wire: the call survives and audio flows again', async () => {
+      const pc = blip.s.peerConnection!;
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      const before = (await inboundAudio(pc)).packetsReceived;
+      await until(async () => (await inboundAudio(pc)).packetsReceived > before + 20, 'audio to flow again');
+      expect(blip.s.state).to.equal('connected');
+      expect(blip.ended).to.have.length(0);
+    });
+
+    it('an outage ICE notices (disconnected) but that ends inside the grace period: the call survives', async () => {
+      const pc = recovers.s.peerConnection!;
+      await until(() => links.includes('disconnected') && pc.connectionState === 'connected', 'ICE to notice the outage and recover', 25_000);
+      expect(links.slice(0, 2)).to.deep.equal(['disconnected', 'connected']);
+      expect(recovers.s.state).to.equal('connected');
+      expect(recovers.ended).to.have.length(0);
+      const before = (await inboundAudio(pc)).packetsReceived;
+      await until(async () => (await inboundAudio(pc)).packetsReceived > before + 20, 'audio to flow again');
+    });
+
+    it('an outage longer than the grace period: a clean end with an error', async () => {
+      await until(() => dies.ended.length > 0, 'the call to end', 20_000);
+      expect(dies.s.state).to.equal('error');
+      expect(dies.ended).to.have.length(1);
+      expect(dies.errors).to.have.length(1);
+      expect(dies.errors[0]).to.include({ kind: 'webrtc', code: 'disconnected' });
+      expect(dies.s.localStream!.getTracks().every((track) => track.readyState === 'ended')).to.be.true;
+      expect(dies.s.peerConnection!.signalingState).to.equal('closed');
+    });
+
+    it('ICE giving up (failed) ends the call with an error even inside the grace period', async () => {
+      await until(() => fails.ended.length > 0, 'the call to fail', 40_000);
+      expect(fails.s.state).to.equal('error');
+      expect(fails.errors).to.have.length(1);
+      expect(fails.errors[0]).to.include({ kind: 'webrtc', code: 'failed' });
+      expect(fails.s.peerConnection!.signalingState).to.equal('closed');
+      expect(states.get(fails)).to.deep.equal(['requesting-microphone', 'connecting', 'connected', 'error']);
+    });
+  });
+
+  it('the lease: a warning first, then the end as lease-expired', async () => {
+    const el = await fixture<VoiceCallElement>(
+      html`<voice-call base-url=${faultUrl('lease-3')} session-id="session_lease" lease-warning="2"></voice-call>`,
+    );
+    const log = recordEvents(el, ['voice-call-lease-warning', 'voice-call-ended', 'voice-call-error']);
+    await el.start();
+    const id = el.call!.voice_connection_id;
+    await until(() => log.of('voice-call-ended').length > 0, 'the lease to run out', 6000);
+    const [warning] = log.of('voice-call-lease-warning');
+    expect(warning, 'a warning before the end').to.exist;
+    expect(log.events.indexOf(warning!)).to.be.below(log.events.indexOf(log.of('voice-call-ended')[0]!));
+    expect(warning!.detail.remainingMs).to.be.within(1, 2000);
+    expect(log.of('voice-call-ended')[0]!.detail).to.deep.equal({ reason: 'lease-expired', error: null });
+    expect(log.of('voice-call-error')).to.have.length(0);
+    expect(el.state).to.equal('ended');
+    expect(el.hasAttribute('lease-warning')).to.be.false;
+    await resources.released();
+    // Both sides run out at the same instant; whichever acts first, the agent's call is over.
+    const record = await until(async () => ((await agentCall(id)).state === 'ended' ? agentCall(id) : null), 'the agent to end the call');
+    expect(['lease-expired', 'client-ended']).to.include(record.endReason);
+  });
+});
+
+/** `navigator.onLine` reads false until restored; the test dispatches the events itself. */
+function goOffline() {
+  Object.defineProperty(navigator, 'onLine', { value: false, configurable: true });
+  return { restore: () => delete (navigator as { onLine?: boolean }).onLine };
+}
