@@ -6,9 +6,12 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CallRegistry, type AgentCall, type CallSettings } from './calls.ts';
+import { CHANNEL_CALL, channelSession, unknownChannel, type Channel, type ChannelSession } from './channels.ts';
+import { Conversation } from './conversation.ts';
 import { parseFaultPath, type Faults } from './faults.ts';
 import { isJsonContentType, parseJson, readBody, send, sendError, sendJson, setCors } from './http.ts';
 import { OfferRejectedError } from './peer.ts';
+import { SessionEvents } from './sse.ts';
 
 export type { AgentCall } from './calls.ts';
 
@@ -29,6 +32,18 @@ export interface AgentServerOptions {
   fallback?: (req: IncomingMessage, res: ServerResponse) => void;
   /** Default: silent. */
   log?: (line: string) => void;
+  /** When set, the `/v1` routes require `X-Org-Id: <orgId>` (400 without it, 403 with another). */
+  orgId?: string;
+  /** Answer create-call like a newer server, as the `v2` fault does. */
+  v2?: boolean;
+  /** Event stream heartbeat interval. Default 30 000. */
+  sseHeartbeatMs?: number;
+  /** An event stream is closed with `disconnecting` after this long. Default 300 000. */
+  sseDisconnectMs?: number;
+  /** The `retry_ms` of `disconnecting`. Default 1000. */
+  sseRetryMs?: number;
+  /** The scripted lines' pace, per word. Default 150. */
+  wordMs?: number;
 }
 
 export interface AgentServer {
@@ -54,6 +69,8 @@ const AGENT_PATH = /^\/(v1|_fault|_agent)(\/|$)|^\/login$/;
 const CREATE_CALL = /^\/v1\/sessions\/([^/]+)\/voice\/calls$/;
 const END_CALL = /^\/v1\/sessions\/([^/]+)\/voice\/([^/]+)\/end$/;
 const DEBUG_CALLS = /^\/_agent\/calls(?:\/([^/]+))?$/;
+const SESSION_SSE = /^\/v1\/sessions\/([^/]+)\/sse$/;
+const DEBUG_SESSION = /^\/_agent\/sessions\/([^/]+)$/;
 
 const LOGIN_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sign in</title></head>
@@ -71,8 +88,16 @@ export async function createAgentServer(options: AgentServerOptions = {}): Promi
     maxBodyBytes = 256 * 1024,
     fallback,
     log = () => undefined,
+    orgId,
+    v2 = false,
   } = options;
-  const registry = new CallRegistry(log);
+  const events = new SessionEvents({
+    heartbeatMs: options.sseHeartbeatMs ?? 30_000,
+    disconnectMs: options.sseDisconnectMs ?? 300_000,
+    retryMs: options.sseRetryMs ?? 1000,
+  });
+  const conversation = new Conversation((sessionId, type, data) => events.publish(sessionId, type, data), options.wordMs ?? 150);
+  const registry = new CallRegistry(log, conversation);
   // Aborts the waits of delayed requests, so close() does not wait for them.
   const shutdown = new AbortController();
   const creating = new Set<Promise<void>>();
@@ -110,24 +135,42 @@ export async function createAgentServer(options: AgentServerOptions = {}): Promi
       const call = registry.calls.get(decodeSegment(debug[1]) ?? '');
       return call ? sendJson(res, 200, call) : sendError(res, 404, 'no such call');
     }
+    const debugSession = DEBUG_SESSION.exec(path);
+    if (debugSession) return sendJson(res, 200, events.debug(decodeSegment(debugSession[1]!) ?? ''));
     const create = CREATE_CALL.exec(path);
     const end = END_CALL.exec(path);
-    if (!create && !end) return sendError(res, 404, `no route for ${path}`);
-    if (req.method !== 'POST') return methodNotAllowed(res, 'POST');
+    const sse = SESSION_SSE.exec(path);
+    const channelCall = CHANNEL_CALL.exec(path);
+    if (!create && !end && !sse && !channelCall) return sendError(res, 404, `no route for ${path}`);
+    const method = sse ? 'GET' : 'POST';
+    if (req.method !== method) return methodNotAllowed(res, method);
     if (token !== undefined && req.headers.authorization !== `Bearer ${token}`) {
       return sendError(res, 401, 'missing or invalid bearer token', { 'WWW-Authenticate': 'Bearer' });
     }
-    const sessionId = decodeSegment((create ?? end)![1]!);
-    if (sessionId === undefined) return sendError(res, 400, 'invalid session id');
-    if (create) {
-      const done = createCall(req, res, sessionId, faults);
-      creating.add(done);
-      return done.finally(() => creating.delete(done));
+    if (orgId !== undefined) {
+      const sent = req.headers['x-org-id'];
+      if (!sent) return sendError(res, 400, 'X-Org-Id is required: the token belongs to several organisations');
+      if (sent !== orgId) return sendError(res, 403, 'not a member of that organisation');
     }
+    if (channelCall) {
+      const channel = { agentId: decodeSegment(channelCall[1]!) ?? '', channelId: decodeSegment(channelCall[2]!) ?? '' };
+      const unknown = unknownChannel(channel);
+      return unknown ? sendError(res, 404, unknown) : track(createCall(req, res, '', faults, channel));
+    }
+    const sessionId = decodeSegment((create ?? end ?? sse)![1]!);
+    if (sessionId === undefined) return sendError(res, 400, 'invalid session id');
+    if (sse) return events.open(req, res, sessionId, new URL(req.url ?? '/', 'http://agent').searchParams.get('since_id'), faults);
+    if (create) return track(createCall(req, res, sessionId, faults));
     return endCall(req, res, sessionId, decodeSegment(end![2]!) ?? '');
   }
 
-  async function createCall(req: IncomingMessage, res: ServerResponse, sessionId: string, faults: Faults) {
+  function track(done: Promise<void>): Promise<void> {
+    creating.add(done);
+    return done.finally(() => creating.delete(done));
+  }
+
+  /** Both create routes: the session's, and an agent channel's (which may create the session). */
+  async function createCall(req: IncomingMessage, res: ServerResponse, sessionId: string, faults: Faults, channel?: Channel) {
     if (shutdown.signal.aborted) return sendError(res, 503, 'the reference agent is shutting down');
     const raw = await readRawBody(req, res);
     if (raw === undefined) return;
@@ -143,6 +186,12 @@ export async function createAgentServer(options: AgentServerOptions = {}): Promi
     if (body === undefined) return;
     const request = validateCreateRequest(body);
     if (typeof request === 'string') return sendError(res, 400, request);
+    let session: ChannelSession | string | undefined;
+    if (channel) {
+      session = channelSession(channel, request);
+      if (typeof session === 'string') return sendError(res, 400, session);
+      sessionId = session.id;
+    }
     const settings: CallSettings = {
       leaseSeconds: faults.get('lease') ?? leaseSeconds,
       echoDelayMs,
@@ -164,8 +213,10 @@ export async function createAgentServer(options: AgentServerOptions = {}): Promi
       registry.end(call.voiceConnectionId, shutdown.signal.aborted ? 'server-closed' : 'client-aborted');
       return;
     }
-    const { status, body: response } = callResponse(call, answerSdp, request, faults);
-    sendJson(res, status, response);
+    conversation.track(call, faults);
+    const { status, body: response } = callResponse(call, answerSdp, request, v2 ? new Map([...faults, ['v2', null]]) : faults);
+    if (!session) return sendJson(res, status, response);
+    sendJson(res, 201, { session, voice: { ...response, channel_id: channel!.channelId } });
   }
 
   async function endCall(req: IncomingMessage, res: ServerResponse, sessionId: string, id: string) {

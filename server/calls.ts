@@ -49,12 +49,22 @@ interface Live {
   lostTimer: NodeJS.Timeout | undefined;
 }
 
+/** What the voice events (conversation.ts) follow of each call. */
+export interface CallListener {
+  connected(call: AgentCall): void;
+  rtp(call: AgentCall, payloadBytes: number): void;
+  ended(call: AgentCall): void;
+}
+
 export class CallRegistry {
   readonly calls = new Map<string, AgentCall>();
   private readonly live = new Map<string, Live>();
   private readonly closing = new Set<Promise<void>>();
 
-  constructor(private readonly log: (line: string) => void) {}
+  constructor(
+    private readonly log: (line: string) => void,
+    private readonly listener?: CallListener,
+  ) {}
 
   async create(
     sessionId: string,
@@ -81,7 +91,10 @@ export class CallRegistry {
       echoDelayMs: settings.echoDelayMs,
       sendAudio: settings.sendAudio,
       unreachable: settings.unreachable,
-      onRtpReceived: () => call.rtpReceived++,
+      onRtpReceived: (bytes) => {
+        call.rtpReceived++;
+        this.listener?.rtp(call, bytes);
+      },
       onRtpSent: () => call.rtpSent++,
       onConnectionState: (state) => this.onConnectionState(call, state, settings),
     });
@@ -109,6 +122,7 @@ export class CallRegistry {
     this.closing.add(closed);
     void closed.then(() => this.closing.delete(closed));
     this.log(`call ${id} ended: ${reason} (rtp in ${call.rtpReceived}, out ${call.rtpSent})`);
+    this.listener?.ended(call);
     this.forgetOldCalls();
     return true;
   }
@@ -129,6 +143,7 @@ export class CallRegistry {
       call.state = 'connected';
       call.connectedAt = Date.now();
       this.log(`call ${call.voiceConnectionId} connected after ${call.connectedAt - call.createdAt} ms`);
+      this.listener?.connected(call);
       if (settings.dropMs !== null) live.peer.drop(settings.dropMs);
       if (settings.remoteCloseMs !== null) {
         this.after(live, settings.remoteCloseMs, () => this.end(call.voiceConnectionId, 'agent-closed'));

@@ -1,6 +1,6 @@
 /**
  * Fault injection for the reference agent. A base URL such as `http://127.0.0.1:8787/_fault/delay-300,no-audio`
- * makes every create-call request sent through it misbehave in those ways, so each browser test picks its
+ * makes every create-call request (and, for `sse-*`, event stream) sent through it misbehave in those ways, so each browser test picks its
  * faults in the URL it gives the widget and no test changes state that another test sees.
  *
  * `<…>` marks a whole-number argument. The demo page lists this table, importing this module in the
@@ -29,6 +29,13 @@ export const FAULT_MODES = {
   'v2': 'answer like a newer server: status 200, no reasoning_effort, channel_id: null',
   'extra-fields': 'add fields the client does not know to the response',
   'no-ice': 'answer SDP whose candidates point to a closed port, so ICE never connects',
+  'session-ended-<ms>': 'the event stream says voice.session.ended <ms> after the call connected (the peer stays up)',
+  'session-failed-<ms>': 'the event stream says voice.session.failed <ms> after the call connected (the peer stays up)',
+  'sse-fail-<code>': 'the session event stream (GET …/sse) answers with that status and {"error"}',
+  'sse-drop-<ms>': 'the event stream is cut (connection reset) <ms> after it opened',
+  'sse-silent-<ms>': 'the event stream goes quiet (no events, no heartbeats) <ms> after it opened, and stays open',
+  'sse-heartbeat-<ms>': 'the event stream sends a heartbeat comment every <ms>',
+  'sse-disconnect-<ms>': 'the event stream sends disconnecting with retry_ms <ms> and closes, <ms> after it opened',
 } as const;
 
 export type FaultMode = keyof typeof FAULT_MODES;
@@ -46,7 +53,7 @@ const PARSERS = Object.keys(FAULT_MODES).map((mode) => {
 });
 
 /** The status-setting modes; Node refuses to write a status outside 100–999, and 1xx are not answers. */
-const STATUS_MODES: ReadonlySet<FaultName> = new Set(['status', 'problem', 'empty', 'html', 'text']);
+const STATUS_MODES: ReadonlySet<FaultName> = new Set(['status', 'problem', 'empty', 'html', 'text', 'sse-fail']);
 /** Bounded so a lease timer stays within setTimeout's 32-bit range. */
 const MAX_SECONDS = 86_400;
 

@@ -19,7 +19,7 @@ export interface PeerOptions {
   sendAudio: boolean;
   /** Answer with candidates that point nowhere and ignore the caller's, so ICE never connects. */
   unreachable: boolean;
-  onRtpReceived(): void;
+  onRtpReceived(payloadBytes: number): void;
   onRtpSent(): void;
   onConnectionState(state: PeerConnectionState): void;
 }
@@ -56,7 +56,7 @@ export async function answerOffer(offerSdp: string, options: PeerOptions): Promi
   };
   transceiver.onTrack.subscribe((track) => {
     track.onReceiveRtp.subscribe((rtp) => {
-      options.onRtpReceived();
+      options.onRtpReceived(rtp.payload.length);
       if (options.sendAudio) echo.push(rtp);
     });
   });

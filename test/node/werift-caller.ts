@@ -41,13 +41,14 @@ export class Caller {
     });
   }
 
-  /** Sends 50 Opus packets a second, like a microphone. */
-  startAudio(): void {
+  /** Sends 50 Opus packets a second, like a microphone; again with another payload, that one instead. */
+  startAudio(payload = OPUS_SILENCE): void {
+    clearInterval(this.audio);
     let sequenceNumber = 1;
     let timestamp = 0;
     this.audio = setInterval(() => {
       const header = new RtpHeader({ sequenceNumber: sequenceNumber++ & 0xffff, timestamp: (timestamp += FRAME_SAMPLES) >>> 0 });
-      this.microphone.writeRtp(new RtpPacket(header, OPUS_SILENCE));
+      this.microphone.writeRtp(new RtpPacket(header, payload));
     }, FRAME_MS);
   }
 
