@@ -79,9 +79,14 @@ async function send(
   const attempt = async () => {
     const link = linkedSignal(signal, timeoutMs);
     try {
+      // The timeout covers the host's getToken too: a token endpoint that hangs must not hang the call.
+      const headers = await Promise.race([
+        headersFor(config),
+        new Promise<never>((_, reject) => link.signal.addEventListener('abort', () => reject(link.signal.reason), { once: true })),
+      ]);
       return await doFetch(url, {
         method: 'POST',
-        headers: await headersFor(config),
+        headers,
         body: JSON.stringify(body),
         credentials: config.credentials ?? 'same-origin',
         // A redirect on this API means a login wall or a misconfigured base URL; following it turns a
@@ -213,6 +218,8 @@ export async function endCall(
       body: JSON.stringify({ reason }),
       credentials: config.credentials ?? 'same-origin',
       keepalive: true,
+      // Nobody waits on it, but no request of ours stays open for ever.
+      signal: AbortSignal.timeout?.(config.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS),
     });
     return { ok: response.ok, status: response.status };
   } catch (error) {

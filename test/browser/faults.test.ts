@@ -18,6 +18,8 @@ interface FaultCase {
   /** Replaces navigator.mediaDevices.getUserMedia for the failing call (`undefined`: missing). */
   getUserMedia?: MediaDevices['getUserMedia'] | undefined;
   requestTimeout?: number;
+  /** The host's token callback for the failing call. */
+  getToken?: () => Promise<string>;
   kind: ErrorKind;
   status?: number | null;
   code?: string | null;
@@ -64,6 +66,8 @@ const CASES: FaultCase[] = [
   { name: 'connection refused', base: agents.refused, kind: 'network', code: 'network', message: /Could not reach the voice service\. Check your connection\./ },
   { name: 'DNS failure', base: 'https://nonexistent.invalid/api', kind: 'network', code: 'network', message: /Could not reach the voice service/ },
   { name: 'a request that never answers (request-timeout 300 ms)', base: faultUrl('hang'), requestTimeout: 300, kind: 'network', code: 'timeout', message: /^The voice service did not answer within 1 s\.$/ },
+  { name: 'a getToken that never settles (request-timeout 300 ms)', getToken: () => new Promise(() => undefined), requestTimeout: 300, kind: 'network', code: 'timeout', message: /did not answer within 1 s/ },
+  { name: 'a getToken that throws', getToken: () => Promise.reject(new Error('token service down')), kind: 'network', code: 'network', message: /Could not reach the voice service/ },
 ];
 
 describe('fault matrix: failures before the call connects', () => {
@@ -83,6 +87,7 @@ describe('fault matrix: failures before the call connects', () => {
     el.hangup();
     el.baseUrl = agents.open;
     el.requestTimeout = 15_000;
+    el.getToken = null;
     resources.restore();
   });
 
@@ -93,6 +98,7 @@ describe('fault matrix: failures before the call connects', () => {
       if ('getUserMedia' in fault) Object.defineProperty(devices, 'getUserMedia', { value: fault.getUserMedia, configurable: true, writable: true });
       el.baseUrl = fault.base ?? agents.open;
       if (fault.requestTimeout) el.requestTimeout = fault.requestTimeout;
+      el.getToken = fault.getToken ?? null;
       const log = recordEvents(el, EVENTS);
       let released: Record<string, boolean> | null = null;
       el.addEventListener(
@@ -139,6 +145,7 @@ describe('fault matrix: failures before the call connects', () => {
       // The cause is gone: the same element calls again.
       el.baseUrl = agents.open;
       el.requestTimeout = 15_000;
+      el.getToken = null;
       await el.start();
       expect(el.state).to.equal('connected');
       expect(el.error).to.equal(null);
