@@ -13,6 +13,8 @@ export interface LatencySummary {
 export interface Results {
   date: string;
   machine: { cpu: string; cores: number; memoryGiB: number; os: string; node: string; chromium: string };
+  /** The commit measured, and whether src/ had uncommitted changes (the bench builds the working tree). */
+  source: { commit: string; srcDirty: boolean };
   durationSeconds: number;
   size?: SizeResult;
   latency?: LatencySummary;
@@ -54,9 +56,11 @@ const ms = (n?: number) => (n === undefined || Number.isNaN(n) ? '—' : `${Math
 const ratio = (n?: number, digits = 2) => (n === undefined || !Number.isFinite(n) ? '—' : `${n.toFixed(digits)}×`);
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)}`;
 
+/** Numbers right-aligned: a column is numeric when every non-empty cell starts like a number. */
 function table(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map((_, i) => (i === 0 ? '---' : '---:'))), ...rows.map(line)].join('\n');
+  const numeric = header.map((_, i) => i > 0 && rows.every((row) => !row[i] || /^[-+]?[\d—]/.test(row[i]!)));
+  return [line(header), line(numeric.map((right) => (right ? '---:' : '---'))), ...rows.map(line)].join('\n');
 }
 
 function sizeTable(size: SizeResult): string {
@@ -164,6 +168,7 @@ export function markdown(results: Results): string {
   const out: string[] = [
     `Measured ${results.date} by \`npm run bench\` (${Math.round(results.durationSeconds)} s) on ${machine.cpu}, ${machine.cores} cores, ` +
       `${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}, Chromium ${machine.chromium}; reference agent on loopback. ` +
+      `Source: commit ${results.source.commit}${results.source.srcDirty ? ' plus uncommitted work in src/ (the bench builds the working tree)' : ''}. ` +
       'Figures from a shared machine: compare the ratios, measured side by side in the same run, more than the absolute times.',
   ];
   if (results.goals.length) {

@@ -5,6 +5,7 @@
  *
  * Options: --only=size,latency,stun,cost,leaks,load (a partial run prints, writes nothing), --runs=N.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem, type } from 'node:os';
 import { agentLoad, concurrentBaselines, latency, leaks, mainThreadCost, startBench, type Variant } from './browser.ts';
@@ -18,6 +19,14 @@ const only = arg('only')?.split(',') ?? [...SECTIONS];
 const runs = Number(arg('runs') ?? 20);
 const wanted = (section: (typeof SECTIONS)[number]) => only.includes(section);
 
+function git(...args: string[]): string {
+  try {
+    return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
 const began = performance.now();
 const log = (line: string) => process.stderr.write(`[${((performance.now() - began) / 1000).toFixed(0).padStart(3)} s] ${line}\n`);
 
@@ -30,6 +39,10 @@ const results: Results = {
     os: `${type()} ${release()}`,
     node: process.versions.node,
     chromium: '',
+  },
+  source: {
+    commit: git('rev-parse', '--short', 'HEAD'),
+    srcDirty: git('status', '--porcelain', '--', 'src') !== '',
   },
   durationSeconds: 0,
   goals: [],
