@@ -91,13 +91,21 @@ export async function startBench(): Promise<Bench> {
   };
 }
 
+/** A run that never connects must not hang the bench: it is counted as failed after this. */
+const RUN_TIMEOUT_MS = 60_000;
+
+function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no result within ${RUN_TIMEOUT_MS / 1000} s`)), RUN_TIMEOUT_MS)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 async function runOnce(page: Page, variant: Variant, iceServers: RTCIceServer[], dwellMs: number): Promise<RunResult> {
-  const result = await page.evaluate(
+  const result = await withTimeout(page.evaluate(
     ([variant, iceServers, dwellMs]) =>
       variant === 'baseline' ? window.bench.baseline(iceServers) : window.bench.element(iceServers, variant === 'prewarmed', dwellMs),
     [variant, iceServers, dwellMs] as const,
-  );
-  await page.evaluate(() => window.bench.hangup());
+  ), variant).finally(() => page.evaluate(() => window.bench.hangup()));
   // Let the agent tear the call down before the next one, so runs do not overlap.
   await sleep(150);
   return result;
@@ -119,8 +127,13 @@ export async function latency(page: Page, options: LatencyOptions, log: Log): Pr
   for (let round = 0; round < options.warmup + options.runs; round++) {
     for (let i = 0; i < variants.length; i++) {
       const variant = variants[(round + i) % variants.length]!;
-      const result = await runOnce(page, variant, options.iceServers, options.dwellMs);
-      if (round >= options.warmup) results[variant].push(result);
+      try {
+        const result = await runOnce(page, variant, options.iceServers, options.dwellMs);
+        if (round >= options.warmup) results[variant].push(result);
+      } catch (error) {
+        // Reported as fewer runs than asked for, with the reason in the log.
+        log(`  ${variant} run failed: ${(error as Error).message.split('\n')[0]}`);
+      }
     }
     if (round >= options.warmup && (round - options.warmup + 1) % 5 === 0) log(`  ${round - options.warmup + 1}/${options.runs} rounds`);
   }
@@ -129,11 +142,10 @@ export async function latency(page: Page, options: LatencyOptions, log: Log): Pr
 
 /** Baselines that wait out a dead STUN server (~40 s each in Chromium): run side by side to save time. */
 export async function concurrentBaselines(page: Page, count: number, iceServers: RTCIceServer[]): Promise<RunResult[]> {
-  const results = await page.evaluate(
-    ([count, iceServers]) => Promise.all(Array.from({ length: count }, () => window.bench.baseline(iceServers))),
-    [count, iceServers] as const,
-  );
-  await page.evaluate(() => window.bench.hangup());
+  const results = await withTimeout(
+    page.evaluate(([count, iceServers]) => Promise.all(Array.from({ length: count }, () => window.bench.baseline(iceServers))), [count, iceServers] as const),
+    'dead-STUN baselines',
+  ).finally(() => page.evaluate(() => window.bench.hangup()));
   return results;
 }
 
@@ -222,8 +234,9 @@ export async function leaks(bench: Bench, cycles: number, log: Log): Promise<Lea
   const cdp = await bench.context.newCDPSession(page);
   await cdp.send('HeapProfiler.enable');
   const cycle = async (i: number) => {
-    await page.evaluate((prewarm) => window.bench.element([], prewarm, prewarm ? 300 : 0), i % 2 === 1);
-    await page.evaluate(() => window.bench.hangup());
+    await withTimeout(page.evaluate((prewarm) => window.bench.element([], prewarm, prewarm ? 300 : 0), i % 2 === 1), 'leak cycle').finally(() =>
+      page.evaluate(() => window.bench.hangup()),
+    );
     return page.evaluate(() => window.bench.counters());
   };
   // Warm-up: first-call allocations (compiled code, lazily built objects) are not a leak.
