@@ -68,7 +68,7 @@ describe('lifecycle', () => {
     part(el, 'button')!.click();
     expect(el.state).to.equal('ended');
     const ms = await resources.released(500);
-    console.log(`click hang-up: everything released ${ms.toFixed(0)} ms after the click (AudioContexts seen: ${resources.contexts.instances.length})`);
+    console.log(`click hang-up: everything released ${ms.toFixed(0)} ms after the click (AudioContexts seen: ${resources.contexts.made})`);
   });
 
   describe('hangup() in every state', () => {
@@ -97,9 +97,9 @@ describe('lifecycle', () => {
         const eventsAtHangup = log.events.length;
 
         grant();
-        await until(() => resources.mics.streams.length === 1, 'the late microphone');
+        await until(() => resources.mics.granted === 1, 'the late microphone');
         await until(() => resources.mics.allEnded(), 'the late microphone to be stopped', 500);
-        expect(resources.pcs.instances, 'no connection for a cancelled call').to.have.length(0);
+        expect(resources.pcs.made, 'no connection for a cancelled call').to.equal(0);
         expect(el.state).to.equal('ended');
         expect(log.events).to.have.length(eventsAtHangup);
         await resources.released();
@@ -149,7 +149,7 @@ describe('lifecycle', () => {
         expect(el.state).to.equal('ended');
         expect(el.call).to.equal(null);
         expect(log.events).to.have.length(eventsAtHangup);
-        expect(resources.mics.streams).to.have.length(1);
+        expect(resources.mics.granted).to.equal(1);
       } finally {
         posts.restore();
       }
@@ -248,7 +248,7 @@ describe('lifecycle', () => {
       await first;
       await el.start();
       expect(await agentCallsFor(session)).to.have.length(1);
-      expect(resources.mics.streams).to.have.length(1);
+      expect(resources.mics.granted).to.equal(1);
       el.hangup();
       await resources.released();
     });

@@ -1,40 +1,90 @@
-// Watches what the widget allocates — peer connections, audio contexts, timers — so a test can prove that
-// every one was released. Each watcher observes the real thing (a subclass or a pass-through wrapper); none
-// replaces behaviour. Install in beforeEach, restore in afterEach.
-import { watchMicrophones } from './helpers.js';
+// Watches what the widget allocates — microphone tracks, peer connections, audio contexts, timers, page
+// listeners — so a test can prove that every one was released. Each watcher observes the real thing (a
+// subclass or a pass-through wrapper) and holds it only weakly, so the watching itself retains nothing
+// and a heap figure taken under it is the widget's own. None replaces behaviour. Install in beforeEach,
+// restore in afterEach.
 
 type Constructor<T> = new (...args: never[]) => T;
+
+/** Weakly held instances and how many were ever added. */
+function weakList<T extends object>() {
+  const refs: WeakRef<T>[] = [];
+  return {
+    add: (value: T) => void refs.push(new WeakRef(value)),
+    get made() {
+      return refs.length;
+    },
+    /** The instances not yet collected (a collected one can no longer hold anything). */
+    alive: () => refs.map((ref) => ref.deref()).filter((value): value is T => value !== undefined),
+  };
+}
 
 function watchConstructor<T extends object>(name: 'RTCPeerConnection' | 'AudioContext') {
   const scope = window as unknown as Record<string, Constructor<T>>;
   const Original = scope[name]!;
-  const instances: T[] = [];
+  const list = weakList<T>();
   const Watched = class extends (Original as Constructor<object>) {
     constructor(...args: never[]) {
       super(...args);
-      instances.push(this as unknown as T);
+      list.add(this as unknown as T);
     }
   };
   Object.defineProperty(Watched, 'name', { value: name });
   scope[name] = Watched as Constructor<T>;
-  return { instances, restore: () => (scope[name] = Original) };
+  return { list, restore: () => (scope[name] = Original) };
 }
 
 /** Every `RTCPeerConnection` constructed on the page while installed. */
 export function watchPeerConnections() {
-  const { instances, restore } = watchConstructor<RTCPeerConnection>('RTCPeerConnection');
+  const { list, restore } = watchConstructor<RTCPeerConnection>('RTCPeerConnection');
   return {
-    instances,
+    get made() {
+      return list.made;
+    },
+    /** How many are not yet collected (meaningful after a GC). */
+    alive: () => list.alive().length,
     /** Connections not yet closed (`signalingState` turns `closed` synchronously in `close()`). */
-    open: () => instances.filter((pc) => pc.signalingState !== 'closed'),
+    open: () => list.alive().filter((pc) => pc.signalingState !== 'closed'),
     restore,
   };
 }
 
 /** Every `AudioContext` constructed on the page while installed (the level meters open one per call). */
 export function watchAudioContexts() {
-  const { instances, restore } = watchConstructor<AudioContext>('AudioContext');
-  return { instances, open: () => instances.filter((ctx) => ctx.state !== 'closed'), restore };
+  const { list, restore } = watchConstructor<AudioContext>('AudioContext');
+  return {
+    get made() {
+      return list.made;
+    },
+    open: () => list.alive().filter((ctx) => ctx.state !== 'closed'),
+    restore,
+  };
+}
+
+/** Every track `getUserMedia` hands out while installed. It observes the real microphone. */
+export function watchMicrophoneTracks() {
+  const devices = navigator.mediaDevices;
+  const original = devices.getUserMedia;
+  const tracks = weakList<MediaStreamTrack>();
+  let granted = 0;
+  devices.getUserMedia = async function (this: MediaDevices, constraints?: MediaStreamConstraints) {
+    const stream = await original.call(this, constraints);
+    granted++;
+    for (const track of stream.getTracks()) tracks.add(track);
+    return stream;
+  };
+  return {
+    /** Streams handed out. */
+    get granted() {
+      return granted;
+    },
+    /** Tracks not yet collected. */
+    tracks: () => tracks.alive(),
+    allEnded: () => tracks.alive().every((track) => track.readyState === 'ended'),
+    restore: () => {
+      devices.getUserMedia = original;
+    },
+  };
 }
 
 export interface LiveTimer {
@@ -98,9 +148,55 @@ export function watchTimers() {
   };
 }
 
+/**
+ * Tracks the event listeners the widget's own code (`/src/`) adds to long-lived targets — the window, the
+ * document, `navigator.mediaDevices` — and has not removed (an aborted `signal` option counts as removed).
+ * Listeners on a call's own objects (its peer connection, its tracks) die with them and are not counted.
+ */
+export function watchGlobalListeners() {
+  const targets = new Set<EventTarget>([window, document, navigator.mediaDevices].filter(Boolean));
+  const proto = EventTarget.prototype;
+  const { addEventListener: add, removeEventListener: remove } = proto;
+  const live = new Map<string, { target: EventTarget; type: string; listener: unknown; capture: boolean; where: string }>();
+  const ids = new WeakMap<object, number>();
+  let next = 0;
+  const idOf = (value: unknown) => {
+    if (typeof value !== 'object' && typeof value !== 'function') return String(value);
+    if (!ids.has(value as object)) ids.set(value as object, ++next);
+    return String(ids.get(value as object));
+  };
+  const key = (target: EventTarget, type: string, listener: unknown, capture: boolean) => `${idOf(target)}|${type}|${idOf(listener)}|${capture}`;
+  const captureOf = (options: unknown) => (typeof options === 'boolean' ? options : Boolean((options as AddEventListenerOptions | undefined)?.capture));
+  proto.addEventListener = function (this: EventTarget, type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions) {
+    const where = targets.has(this) && listener ? widgetFrame(new Error().stack) : null;
+    if (where) {
+      const capture = captureOf(options);
+      const k = key(this, type, listener, capture);
+      const signal = typeof options === 'object' ? options.signal : undefined;
+      if (!signal?.aborted) {
+        live.set(k, { target: this, type, listener, capture, where });
+        signal?.addEventListener('abort', () => live.delete(k), { once: true });
+      }
+    }
+    return add.call(this, type, listener, options);
+  };
+  proto.removeEventListener = function (this: EventTarget, type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions) {
+    live.delete(key(this, type, listener, captureOf(options)));
+    return remove.call(this, type, listener, options);
+  };
+  return {
+    /** `type from where` for each listener still attached. */
+    pending: () => [...live.values()].map(({ type, where }) => `${type} listener from ${where}`),
+    restore: () => {
+      proto.addEventListener = add;
+      proto.removeEventListener = remove;
+    },
+  };
+}
+
 /** Every watcher at once, with the one check a fault test makes after a call is over. */
 export function watchResources() {
-  const mics = watchMicrophones();
+  const mics = watchMicrophoneTracks();
   const pcs = watchPeerConnections();
   const contexts = watchAudioContexts();
   const timers = watchTimers();
