@@ -3,6 +3,7 @@
  * caller's audio. `npm start` serves the demo with it and the browser end-to-end tests call it.
  * Loopback only: it is a test double, not a service.
  */
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CallRegistry, type AgentCall, type CallSettings } from './calls.ts';
@@ -144,7 +145,7 @@ export async function createAgentServer(options: AgentServerOptions = {}): Promi
     if (!create && !end && !sse && !channelCall) return sendError(res, 404, `no route for ${path}`);
     const method = sse ? 'GET' : 'POST';
     if (req.method !== method) return methodNotAllowed(res, method);
-    if (token !== undefined && req.headers.authorization !== `Bearer ${token}`) {
+    if (token !== undefined && !sameSecret(req.headers.authorization, `Bearer ${token}`)) {
       return sendError(res, 401, 'missing or invalid bearer token', { 'WWW-Authenticate': 'Bearer' });
     }
     if (orgId !== undefined) {
@@ -364,6 +365,13 @@ function sendHttpFault(res: ServerResponse, faults: Faults): boolean {
     return false;
   }
   return true;
+}
+
+/** Compared in constant time, so how long a refusal takes says nothing about how much of a guess was right. */
+function sameSecret(sent: string | undefined, expected: string): boolean {
+  const a = Buffer.from(sent ?? '');
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 function methodNotAllowed(res: ServerResponse, allow: string): void {

@@ -11,7 +11,22 @@ import {
 
 /** Builds `{base}/v1/...` from already-encoded path segments; tolerates a trailing slash on the base. */
 export function apiUrl(baseUrl: string, ...segments: string[]): string {
-  return `${baseUrl.replace(/\/+$/, '')}/v1/${segments.map(encodeURIComponent).join('/')}`;
+  const encode = (segment: string) => {
+    // `.` and `..`, even percent-encoded, are path steps to every URL parser: no id can be one.
+    if (/^\.\.?$/.test(segment)) throw new VoiceCallError(ErrorKind.Config, 'The session id is not valid.', { code: 'invalid-id' });
+    return encodeURIComponent(segment);
+  };
+  return `${baseUrl.replace(/\/+$/, '')}/v1/${segments.map(encode).join('/')}`;
+}
+
+/** A token must never travel over plain HTTP: only `https:`, or `http:` to this machine, is accepted. */
+export function isSecureBase(baseUrl: string): boolean {
+  try {
+    const { protocol, hostname } = new URL(baseUrl, globalThis.location?.href);
+    return protocol === 'https:' || (protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(hostname));
+  } catch {
+    return false;
+  }
 }
 
 function present(value: string | null | undefined): value is string {

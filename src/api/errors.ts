@@ -6,6 +6,8 @@ export const ErrorKind = {
   Network: 'network',
   WebRtc: 'webrtc',
   Lease: 'lease',
+  /** The host page's setup is wrong (an insecure `base-url`). */
+  Config: 'config',
 } as const;
 export type ErrorKind = (typeof ErrorKind)[keyof typeof ErrorKind];
 

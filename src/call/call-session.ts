@@ -1,4 +1,4 @@
-import { createCall, endCall, type ServerEndReason } from '../api/client.js';
+import { createCall, endCall, isSecureBase, type ServerEndReason } from '../api/client.js';
 import { ErrorKind, VoiceCallError } from '../api/errors.js';
 import type { ApiConfig, CallOptions, VoiceCallInfo } from '../api/types.js';
 import { waitForConnected } from './connection.js';
@@ -221,6 +221,10 @@ export class CallSession extends Emitter<CallSessionEvents> {
     const { config } = attempt;
     this.#setState(CallState.RequestingMicrophone);
     try {
+      // Refused before the microphone is even asked for.
+      if (!isSecureBase(config.baseUrl)) {
+        throw new VoiceCallError(ErrorKind.Config, 'The voice service address (base-url) must start with https://.', { code: 'insecure-base-url' });
+      }
       const stream = await this.#mic(attempt);
       if (attempt.aborted) return;
       this.muted = this.#muted;

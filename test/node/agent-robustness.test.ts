@@ -151,6 +151,25 @@ function isCreateRequest(body: Buffer): boolean {
   }
 }
 
+test('the token is checked whole: a prefix, a longer string, another scheme or case are all refused', async (t) => {
+  const server = await createAgentServer({ token: 'tok-3f9a' });
+  t.after(() => server.close());
+  const withAuth = (authorization: string | null) =>
+    fetch(`${server.url}/v1/sessions/${SESSION}/voice/calls`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...(authorization === null ? {} : { Authorization: authorization }) },
+      body: JSON.stringify({ sdp: offer }),
+    });
+  for (const authorization of [null, '', 'Bearer', 'Bearer ', 'Bearer tok-3f9', 'Bearer tok-3f9ax', 'bearer tok-3f9a', 'Basic tok-3f9a', 'tok-3f9a', 'Bearer TOK-3F9A']) {
+    const res = await withAuth(authorization);
+    assert.equal(res.status, 401, String(authorization));
+    assertClientError({ status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text() }, String(authorization));
+  }
+  const ok = await withAuth('Bearer tok-3f9a');
+  assert.equal(ok.status, 201);
+  server.endCall(((await ok.json()) as { voice_connection_id: string }).voice_connection_id);
+});
+
 describe('a burst of real callers', () => {
   test('20 calls at once are answered and connect; each one ended frees its own peer, and the agent still works', async (t) => {
     const udpSockets = () => process.getActiveResourcesInfo().filter((resource) => resource === 'UDPWrap').length;
