@@ -257,6 +257,15 @@ export function markdown(results: Results): string {
         ]),
       ),
     );
+    // One call's RSS is within the noise of a GC; the slope between the two largest loads is not.
+    const [a, b] = rows.slice(-2);
+    if (a && b && b.calls > a.calls) {
+      const extra = b.calls - a.calls;
+      out.push(
+        `Marginal cost from ${a.calls} to ${b.calls} calls: ${((b.cpuMsPerSecond - a.cpuMsPerSecond) / extra).toFixed(1)} ms/s CPU and ` +
+          `${((b.rss - a.rss) / extra / 2 ** 20).toFixed(2)} MiB RSS per extra call.`,
+      );
+    }
   }
   return out.join('\n\n') + '\n';
 }

@@ -4,7 +4,7 @@
  * dependencies; a peer that fails to install or bundle is reported as failed, with the reason.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
@@ -96,14 +96,26 @@ export async function ourBuilds(): Promise<SizeRow[]> {
   ];
 }
 
-/** What `npm run build` left in dist/, when it exists (measured as shipped, not re-bundled). */
+function newestMtime(dir: string): number {
+  return Math.max(...readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((file) => statSync(join(dir, file)).mtimeMs));
+}
+
+/**
+ * What `npm run build` left in dist/, when it exists (measured as shipped, not re-bundled), flagged
+ * when src/ changed after it was built.
+ */
 export function distFiles(): SizeRow[] {
   const dir = join(ROOT, 'dist');
   if (!existsSync(dir)) return [];
+  const srcChanged = newestMtime(join(ROOT, 'src'));
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })
     .filter((file) => /\.m?js$/.test(file))
     .sort()
-    .map((file) => ({ name: `dist/${file}`, what: 'as built by npm run build', ...compressed(readFileSync(join(dir, file))) }));
+    .map((file) => {
+      const built = statSync(join(dir, file)).mtimeMs;
+      const when = new Date(built).toISOString().slice(0, 16).replace('T', ' ');
+      return { name: `dist/${file}`, what: `npm run build, ${when} UTC${built < srcChanged ? ' (src/ changed since)' : ''}`, ...compressed(readFileSync(join(dir, file))) };
+    });
 }
 
 function installedVersion(name: string): string | undefined {
