@@ -12,6 +12,8 @@ import { CallState, EndReason, isActive } from './states.js';
 export interface CallConfig extends ApiConfig, CallOptions {
   sessionId: string;
   iceServers?: RTCIceServer[];
+  /** `relay` sends media only through the TURN servers in `iceServers` (networks that allow nothing else). */
+  iceTransportPolicy?: RTCIceTransportPolicy;
   /** Bound on ICE gathering before the offer is sent. */
   iceGatheringTimeoutMs?: number;
   /** Bound on ICE/DTLS connecting after the answer is applied. */
@@ -289,7 +291,8 @@ export class CallSession extends Emitter<CallSessionEvents> {
   }
 
   #createPeerConnection(attempt: Attempt): RTCPeerConnection {
-    const configuration: RTCConfiguration = { iceServers: attempt.config.iceServers ?? [], bundlePolicy: 'max-bundle' };
+    const { iceServers = [], iceTransportPolicy } = attempt.config;
+    const configuration: RTCConfiguration = { iceServers, iceTransportPolicy, bundlePolicy: 'max-bundle' };
     const pc = this.deps.createPeerConnection?.(configuration) ?? new RTCPeerConnection(configuration);
     attempt.pc = pc;
     pc.addEventListener('track', ({ track }) => {
