@@ -9,9 +9,11 @@ import { CHROMIUM_ARGS, FIREFOX_PREFS, findChromium, findFirefox } from './test/
 
 const only = process.env.BROWSERS?.split(',') ?? ['chromium', 'firefox'];
 export const AGENT_TOKEN = 'test-token';
+export const AGENT_ORG = 'org_test';
 const agents = {
   open: await createAgentServer({ port: 0 }),
   secured: await createAgentServer({ port: 0, token: AGENT_TOKEN }),
+  org: await createAgentServer({ port: 0, orgId: AGENT_ORG }),
 };
 
 // Nothing listens here any more: "connection refused" for the network fault tests.
@@ -48,7 +50,7 @@ export default {
     },
   ],
   testRunnerHtml: (testFramework) => `<!doctype html><html><body>
-    <script>window.__AGENTS__ = ${JSON.stringify({ open: agents.open.url, secured: agents.secured.url, token: AGENT_TOKEN, refused: refused.url })};</script>
+    <script>window.__AGENTS__ = ${JSON.stringify({ open: agents.open.url, secured: agents.secured.url, token: AGENT_TOKEN, refused: refused.url, org: agents.org.url, orgId: AGENT_ORG })};</script>
     <script src="/test/support/page-guard.js"></script>
     <script type="module" src="${testFramework}"></script></body></html>`,
 };

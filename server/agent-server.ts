@@ -348,7 +348,7 @@ function sendHttpFault(res: ServerResponse, faults: Faults): boolean {
   if ((code = status('status')) !== undefined) {
     sendError(res, code, `reference fault ${code}`);
   } else if ((code = status('problem')) !== undefined) {
-    const problem = { title: reason(code), status: code, detail: `reference fault ${code}`, code: 'reference_fault' };
+    const problem = { title: reason(code), status: code, detail: `reference fault ${code}`, code: 'reference_fault', ...(code === 429 && { retry_after_seconds: 12 }) };
     send(res, code, 'application/problem+json', JSON.stringify(problem));
   } else if ((code = status('empty')) !== undefined) {
     send(res, code, null, '');

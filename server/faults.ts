@@ -8,7 +8,7 @@
  */
 export const FAULT_MODES = {
   'status-<code>': 'answer with that HTTP status and {"error": "reference fault <code>"}',
-  'problem-<code>': 'answer with that status as RFC 9457 application/problem+json',
+  'problem-<code>': 'answer with that status as RFC 9457 application/problem+json (429: with retry_after_seconds 12)',
   'empty-<code>': 'answer with that status and an empty body',
   'html-<code>': 'answer with that status and an HTML page, as a proxy in the way would',
   'text-<code>': 'answer with that status and a text/plain body that is not JSON',

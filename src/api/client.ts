@@ -6,6 +6,7 @@ import {
   type CallOptions,
   type CreateCallRequest,
   type CreateCallResult,
+  type EverrunsSession,
   type VoiceCallInfo,
 } from './types.js';
 
@@ -49,7 +50,7 @@ async function resolveToken(config: ApiConfig): Promise<string | null> {
   return config.token || null;
 }
 
-async function headersFor(config: ApiConfig): Promise<Headers> {
+export async function headersFor(config: ApiConfig): Promise<Headers> {
   const headers = new Headers({ 'Content-Type': 'application/json', Accept: 'application/json' });
   const token = await resolveToken(config);
   if (token) headers.set('Authorization', `Bearer ${token}`);
@@ -152,14 +153,20 @@ function optionalString(value: unknown): string | null {
   return typeof value === 'string' ? value : null;
 }
 
-/** Validates a 2xx body strictly where the call depends on it and liberally elsewhere. */
-export function parseCallInfo(text: string): VoiceCallInfo {
-  let body: unknown;
+function parseJson(text: string): unknown {
   try {
-    body = JSON.parse(text);
+    return JSON.parse(text);
   } catch (cause) {
     throw protocolError('the response is not JSON', cause);
   }
+}
+
+/** Validates a 2xx body strictly where the call depends on it and liberally elsewhere. */
+export function parseCallInfo(text: string): VoiceCallInfo {
+  return callInfo(parseJson(text));
+}
+
+function callInfo(body: unknown): VoiceCallInfo {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw protocolError('the response is not an object');
   const record = body as Record<string, unknown>;
   if (typeof record.answer_sdp !== 'string' || record.answer_sdp.trim() === '') throw protocolError('answer_sdp is missing');
@@ -197,8 +204,34 @@ export async function createCall(
   options: CallOptions,
   signal?: AbortSignal,
 ): Promise<CreateCallResult> {
-  const url = apiUrl(config.baseUrl, 'sessions', sessionId, 'voice', 'calls');
-  const response = await send(config, url, buildCreateCallRequest(sdp, options), signal);
+  const { text, clockSkewMs } = await post(config, apiUrl(config.baseUrl, 'sessions', sessionId, 'voice', 'calls'), buildCreateCallRequest(sdp, options), signal);
+  return { call: parseCallInfo(text), clockSkewMs };
+}
+
+/**
+ * `POST {base}/v1/agents/{agent_id}/channels/{channel_id}/voice/calls` (newer servers): the call, and the
+ * session it went into, which the server creates when `sessionId` is empty.
+ */
+export async function createChannelCall(
+  config: ApiConfig,
+  agentId: string,
+  channelId: string,
+  sessionId: string | null | undefined,
+  sdp: string,
+  providerId?: string | null,
+  signal?: AbortSignal,
+): Promise<CreateCallResult & { session: EverrunsSession }> {
+  const body: Record<string, string> = { sdp };
+  if (present(sessionId)) body.session_id = sessionId;
+  if (present(providerId)) body.provider_id = providerId;
+  const { text, clockSkewMs } = await post(config, apiUrl(config.baseUrl, 'agents', agentId, 'channels', channelId, 'voice', 'calls'), body, signal);
+  const { session, voice } = (parseJson(text) ?? {}) as { session?: EverrunsSession; voice?: unknown };
+  if (typeof session?.id !== 'string') throw protocolError('session is missing');
+  return { call: callInfo(voice), session, clockSkewMs };
+}
+
+async function post(config: ApiConfig, url: string, body: unknown, signal: AbortSignal | undefined) {
+  const response = await send(config, url, body, signal);
   const receivedAt = Date.now();
   await failIfNotOk(response);
   let text: string;
@@ -208,7 +241,7 @@ export async function createCall(
     if (signal?.aborted) throw cause;
     throw new VoiceCallError(ErrorKind.Network, 'The connection dropped while the call was being set up.', { cause });
   }
-  return { call: parseCallInfo(text), clockSkewMs: clockSkewFrom(response, receivedAt) };
+  return { text, clockSkewMs: clockSkewFrom(response, receivedAt) };
 }
 
 /** Reasons the client gives the server when it ends a call. */

@@ -39,6 +39,14 @@ export interface CreateCallResult {
   call: VoiceCallInfo;
   /** Server clock minus local clock in ms, from the `Date` header when it was readable, else 0. */
   clockSkewMs: number;
+  /** The session an agent channel call went into. */
+  session?: EverrunsSession;
+}
+
+/** The session an agent voice channel call went into (created when none was given); `id` is all the widget needs. */
+export interface EverrunsSession {
+  id: string;
+  [field: string]: unknown;
 }
 
 /** Everything needed to reach and authenticate against an Everruns API root. */

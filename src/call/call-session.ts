@@ -1,6 +1,6 @@
-import { createCall, endCall, isSecureBase, type ServerEndReason } from '../api/client.js';
+import { createCall, createChannelCall, endCall, isSecureBase, type ServerEndReason } from '../api/client.js';
 import { ErrorKind, VoiceCallError } from '../api/errors.js';
-import type { ApiConfig, CallOptions, VoiceCallInfo } from '../api/types.js';
+import type { ApiConfig, CallOptions, EverrunsSession, VoiceCallInfo } from '../api/types.js';
 import { waitForConnected } from './connection.js';
 import { Emitter } from './emitter.js';
 import { waitForIceGathering } from './ice.js';
@@ -11,6 +11,9 @@ import { CallState, EndReason, isActive } from './states.js';
 /** Everything one call needs: where to call, how to authenticate, what to ask for, and its bounds. */
 export interface CallConfig extends ApiConfig, CallOptions {
   sessionId: string;
+  /** With `channelId`: call through the agent's voice channel, which creates the session when `sessionId` is empty. */
+  agentId?: string | null;
+  channelId?: string | null;
   iceServers?: RTCIceServer[];
   /** `relay` sends media only through the TURN servers in `iceServers` (networks that allow nothing else). */
   iceTransportPolicy?: RTCIceTransportPolicy;
@@ -39,6 +42,8 @@ export interface CallSessionEvents {
   leasewarning: { remainingMs: number };
   /** The server-side end request finished (it never affects the UI). */
   endrequest: { reason: ServerEndReason; ok: boolean; status: number | null };
+  /** The session an agent channel call went into. */
+  session: EverrunsSession;
 }
 
 /** `performance.now()` at each phase of one call; a prepared call's first marks come before `start`. */
@@ -103,6 +108,7 @@ export class CallSession extends Emitter<CallSessionEvents> {
   #error: VoiceCallError | null = null;
   #endReason: EndReason | null = null;
   #call: VoiceCallInfo | null = null;
+  #everrunsSession: EverrunsSession | null = null;
   #remoteStream: MediaStream | null = null;
   #muted = false;
   #prepared: Attempt | null = null;
@@ -117,6 +123,14 @@ export class CallSession extends Emitter<CallSessionEvents> {
   }
   get error(): VoiceCallError | null {
     return this.#error;
+  }
+  /** The session the last agent channel call went into, or null. */
+  get everrunsSession(): EverrunsSession | null {
+    return this.#everrunsSession;
+  }
+  /** The current or last call's config; after a channel call, with the session id it went into. */
+  get config(): CallConfig | null {
+    return this.#attempt?.config ?? null;
   }
   get call(): VoiceCallInfo | null {
     return this.#call;
@@ -187,6 +201,7 @@ export class CallSession extends Emitter<CallSessionEvents> {
    * up (ICE servers and audio constraints as prepared); unused, it is released after `ttlMs` or on `hangup()`.
    */
   prepare(config: CallConfig, ttlMs = 10_000): void {
+    this.#everrunsSession = null;
     if (this.#prepared || this.#pending || this.active) return;
     const attempt = (this.#prepared = new Attempt(config));
     attempt.timings.prepare = now();
@@ -212,11 +227,11 @@ export class CallSession extends Emitter<CallSessionEvents> {
     attempt?.pc?.close();
   }
 
-  /** Ends the current call, if any, releasing everything at once. Safe in every state. */
-  hangup(reason: EndReason = EndReason.Hangup): void {
+  /** Ends the current call, if any, releasing everything at once; with `error`, in the error state. Safe in every state. */
+  hangup(reason: EndReason = EndReason.Hangup, error: VoiceCallError | null = null): void {
     this.#releasePrepared();
     const attempt = this.#attempt;
-    if (attempt && !attempt.finished) this.#finish(attempt, reason, null);
+    if (attempt && !attempt.finished) this.#finish(attempt, reason, error);
   }
 
   async #run(attempt: Attempt): Promise<void> {
@@ -241,7 +256,14 @@ export class CallSession extends Emitter<CallSessionEvents> {
 
       const sdp = pc.localDescription?.sdp ?? '';
       attempt.timings.post = now();
-      const { call, clockSkewMs } = await createCall(config, config.sessionId, sdp, config, attempt.abort.signal);
+      const { call, clockSkewMs, session } = config.agentId && config.channelId
+        ? await createChannelCall(config, config.agentId, config.channelId, config.sessionId, sdp, config.providerId, attempt.abort.signal)
+        : await createCall(config, config.sessionId, sdp, config, attempt.abort.signal);
+      if (session) {
+        // The end route and the event stream need the session the server put the call in.
+        attempt.config = { ...config, sessionId: session.id };
+        this.emit('session', (this.#everrunsSession = session));
+      }
       attempt.timings.answer = now();
       attempt.call = call;
       // A hang-up raced the answer (a fetch that ignored the abort): the call exists on the server only.

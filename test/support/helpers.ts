@@ -7,6 +7,9 @@ interface AgentUrls {
   token: string;
   /** A loopback URL where nothing listens (connection refused). */
   refused: string;
+  /** An agent that requires `X-Org-Id: <orgId>`. */
+  org: string;
+  orgId: string;
 }
 export const agents = (globalThis as unknown as { __AGENTS__: AgentUrls }).__AGENTS__;
 

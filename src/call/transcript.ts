@@ -1,0 +1,77 @@
+import { ErrorKind, VoiceCallError } from '../api/errors.js';
+import { followSession, type SessionEvent } from '../api/sse.js';
+import type { CallSession } from './call-session.js';
+import { Emitter } from './emitter.js';
+import { CallState, EndReason } from './states.js';
+
+/** One turn of the conversation. */
+export interface TranscriptTurn {
+  /** `user` is the caller, `assistant` the agent. */
+  role: 'user' | 'assistant';
+  /** Grows in place while `final` is false. */
+  text: string;
+  final: boolean;
+  /** The caller talked over this answer. */
+  interrupted: boolean;
+  /** The server's `item_id` (or `response_id`). */
+  id?: string;
+}
+
+export interface TranscriptChange {
+  turn: TranscriptTurn;
+  turns: readonly TranscriptTurn[];
+}
+
+const TRANSCRIPT = /^voice\.(input|output)_transcript\.(delta|completed)$/;
+
+/**
+ * The live transcript of a session's calls, DOM-free: follows the session's event stream while a call is
+ * connected, keeps one turn per caller or agent item (a partial is replaced in place by its final text),
+ * marks interrupted answers, and ends the call when the server says our voice connection ended or failed.
+ */
+export class Transcript extends Emitter<{ change: TranscriptChange }> {
+  /** Turns of the current or last call, oldest first. */
+  turns: TranscriptTurn[] = [];
+  #stop: AbortController | undefined;
+
+  /** `idleMs`: silence after which the stream counts as dead (45 s; shorter in tests). */
+  constructor(session: CallSession, idleMs?: number) {
+    super();
+    session.on('statechange', ({ state }) => {
+      this.#stop?.abort();
+      if (state === CallState.RequestingMicrophone) this.turns = [];
+      if (state !== CallState.Connected) return;
+      const { config, call } = session;
+      const stop = (this.#stop = new AbortController());
+      void followSession(config!, config!.sessionId, (event) => this.#on(session, call!.voice_connection_id, event), stop.signal, idleMs);
+    });
+  }
+
+  #on(session: CallSession, ours: string, { type, data }: SessionEvent): void {
+    const id: string | undefined = data.item_id ?? data.response_id;
+    const other = data.voice_connection_id !== ours;
+    if (other && data.voice_connection_id != null) return;
+    const [, kind, step] = TRANSCRIPT.exec(type) ?? [];
+    let turn: TranscriptTurn | undefined;
+    if (kind) {
+      const role = kind === 'input' ? 'user' : 'assistant';
+      turn = this.turns.find((t) => (id ? t.id === id : t.role === role && !t.final));
+      if (!turn) this.turns.push((turn = { role, text: '', final: false, interrupted: false, id }));
+      turn.text = data.accumulated ?? turn.text + (data.delta ?? '');
+      turn.final = step === 'completed';
+    } else if (type === 'voice.output.interrupted') {
+      const answers = this.turns.filter((t) => t.role === 'assistant');
+      turn = answers.find((t) => t.id === id) ?? answers.pop();
+      if (turn) turn.interrupted = true;
+    } else if (!other && type === 'voice.session.ended') {
+      session.hangup(EndReason.RemoteEnded);
+    } else if (!other && type === 'voice.session.failed') {
+      const { error } = data;
+      session.hangup(
+        EndReason.Error,
+        new VoiceCallError(ErrorKind.WebRtc, 'The voice session failed.', { code: 'session-failed', serverMessage: error?.message ?? error }),
+      );
+    }
+    if (turn) this.emit('change', { turn, turns: this.turns });
+  }
+}
