@@ -29,6 +29,8 @@ export class CallController implements ReactiveController {
     session.on('connected', (call) => emit(this.host, VoiceCallEvent.Connected, call));
     session.on('error', (error) => emit(this.host, VoiceCallEvent.Error, error));
     session.on('ended', (detail) => emit(this.host, VoiceCallEvent.Ended, detail));
+    session.on('session', (detail) => emit(this.host, VoiceCallEvent.Session, detail));
+    session.on('endrequest', (detail) => emit(this.host, VoiceCallEvent.EndRequest, detail));
     session.on('leasewarning', (detail) => {
       this.#setLeaseWarning(true);
       emit(this.host, VoiceCallEvent.LeaseWarning, detail);

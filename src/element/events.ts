@@ -1,5 +1,7 @@
 import type { VoiceCallError } from '../api/errors.js';
-import type { VoiceCallInfo } from '../api/types.js';
+import type { EverrunsSession, VoiceCallInfo } from '../api/types.js';
+import type { CallSessionEvents } from '../call/call-session.js';
+import type { TranscriptChange } from '../call/transcript.js';
 import type { CallState, EndReason } from '../call/states.js';
 
 /** Event names, in one place. All bubble and cross shadow roots (`composed`). */
@@ -10,6 +12,9 @@ export const VoiceCallEvent = {
   Error: 'voice-call-error',
   LeaseWarning: 'voice-call-lease-warning',
   MuteChange: 'voice-call-mute-change',
+  Transcript: 'voice-call-transcript',
+  Session: 'voice-call-session',
+  EndRequest: 'voice-call-end-request',
 } as const;
 
 export interface VoiceCallStateChangeDetail {
@@ -35,6 +40,9 @@ export interface VoiceCallEventMap {
   'voice-call-error': CustomEvent<VoiceCallError>;
   'voice-call-lease-warning': CustomEvent<VoiceCallLeaseWarningDetail>;
   'voice-call-mute-change': CustomEvent<VoiceCallMuteChangeDetail>;
+  'voice-call-transcript': CustomEvent<TranscriptChange>;
+  'voice-call-session': CustomEvent<EverrunsSession>;
+  'voice-call-end-request': CustomEvent<CallSessionEvents['endrequest']>;
 }
 
 type DetailOf<K extends keyof VoiceCallEventMap> = VoiceCallEventMap[K] extends CustomEvent<infer D> ? D : never;

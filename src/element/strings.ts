@@ -17,6 +17,10 @@ export interface VoiceCallStrings {
   providerCallId: string;
   defaultValue: string;
   ended: Record<string, string>;
+  /** Transcript labels: the caller, the agent, and the mark of an answer the caller talked over. */
+  user: string;
+  assistant: string;
+  interrupted: string;
 }
 
 export const DEFAULT_STRINGS: VoiceCallStrings = {
@@ -49,6 +53,9 @@ export const DEFAULT_STRINGS: VoiceCallStrings = {
     'element-removed': 'Call ended',
     'page-hidden': 'Call ended',
   },
+  user: 'You',
+  assistant: 'Agent',
+  interrupted: '(interrupted)',
 };
 
 /** Shallow-merges host overrides over the defaults, one level deep for the nested tables. */

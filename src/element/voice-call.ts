@@ -1,12 +1,13 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import type { VoiceCallError } from '../api/errors.js';
-import { DEFAULT_BASE_URL, DEFAULT_REQUEST_TIMEOUT_MS, type VoiceCallInfo } from '../api/types.js';
+import { DEFAULT_BASE_URL, DEFAULT_REQUEST_TIMEOUT_MS, type EverrunsSession, type VoiceCallInfo } from '../api/types.js';
 import { CALL_DEFAULTS, type CallConfig, type CallTimings } from '../call/call-session.js';
 import { formatRemaining } from '../call/lease.js';
 import { CallState, isActive } from '../call/states.js';
 import { CallController } from './call-controller.js';
 import { VoiceCallEvent, emit } from './events.js';
 import { mergeStrings, type VoiceCallStrings } from './strings.js';
+import { TranscriptView, transcriptStyles } from './transcript-view.js';
 import { styles } from './voice-call.styles.js';
 
 /**
@@ -21,6 +22,9 @@ import { styles } from './voice-call.styles.js';
  * @fires voice-call-error - The call failed. Detail: a `VoiceCallError` (`kind`, `status`, `serverMessage`, `code`).
  * @fires voice-call-lease-warning - The lease runs out within `lease-warning` seconds. Detail: `{remainingMs}`.
  * @fires voice-call-mute-change - The microphone was muted or unmuted. Detail: `{muted}`.
+ * @fires voice-call-transcript - A transcript turn was added or changed. Detail: `{turn, turns}`; a turn is `{role, text, final, interrupted, id}`.
+ * @fires voice-call-session - An agent channel call went into a session (created when `session-id` is empty). Detail: the session (`id`, …).
+ * @fires voice-call-end-request - The end request to the server finished (it never affects the call). Detail: `{reason, ok, status}`.
  *
  * @slot start-label - Content of the call button when it starts a call.
  * @slot hangup-label - Content of the call button when it ends a call.
@@ -31,6 +35,7 @@ import { styles } from './voice-call.styles.js';
  * @csspart error - The error message.
  * @csspart lease - The lease countdown.
  * @csspart details - The list of model, voice, provider and ids.
+ * @csspart transcript - The live transcript (with the `transcript` attribute), a list of `turn` items, each also `user` or `assistant`, `partial` until final, and `interrupted`.
  *
  * @cssprop [--voice-call-accent=#0b57d0] - Button and focus colour.
  * @cssprop [--voice-call-danger=#b3261e] - Hang-up button and error colour.
@@ -41,14 +46,18 @@ import { styles } from './voice-call.styles.js';
  * @cssprop [--voice-call-radius=12px] - Corner radius.
  * @cssprop [--voice-call-padding=0.75em 1em] - Inner spacing.
  * @cssprop [--voice-call-font=14px/1.4 system-ui, sans-serif] - Font shorthand.
+ * @cssprop [--voice-call-transcript-height=12em] - Height of the transcript before it scrolls.
  *
  * @attr {string} state - Read-only: the call state, reflected for styling (`voice-call[state=connected]`).
  */
 export class VoiceCallElement extends LitElement {
-  static override styles = styles;
+  static override styles = [styles, transcriptStyles];
   // A `static properties` table, not decorators: the decorator helpers cost ~500 B gzip in the standalone build.
   static override properties = {
     sessionId: { attribute: 'session-id' },
+    agentId: { attribute: 'agent-id' },
+    channelId: { attribute: 'channel-id' },
+    transcript: { type: Boolean },
     baseUrl: { attribute: 'base-url' },
     model: {},
     voice: {},
@@ -68,9 +77,19 @@ export class VoiceCallElement extends LitElement {
   };
 
   readonly #controller = new CallController(this);
+  readonly #transcript = new TranscriptView(this, this.#controller.session);
 
   /** The Everruns session to call into. Percent-encoded into the URL. */
   sessionId = '';
+
+  /** With `channel-id`: call through this agent's voice channel (newer servers). */
+  agentId: string | null = null;
+
+  /** The agent's voice channel (`appchan_…`); the call goes into `session-id`, or a new session when it is empty. */
+  channelId: string | null = null;
+
+  /** Shows the live transcript of the call (`voice-call-transcript` events fire either way). */
+  transcript = false;
 
   /** API root that precedes `/v1`. Point it at your own backend to keep keys server-side. */
   baseUrl = DEFAULT_BASE_URL;
@@ -136,6 +155,11 @@ export class VoiceCallElement extends LitElement {
     return this.#controller.session.call;
   }
 
+  /** The session the last agent channel call went into (`id`, …), or null. */
+  get session(): EverrunsSession | null {
+    return this.#controller.session.everrunsSession;
+  }
+
   /** Why the last call failed, or null. */
   get error(): VoiceCallError | null {
     return this.#controller.session.error;
@@ -170,6 +194,8 @@ export class VoiceCallElement extends LitElement {
   #callConfig(): CallConfig {
     return {
       sessionId: this.sessionId,
+      agentId: this.agentId,
+      channelId: this.channelId,
       baseUrl: this.baseUrl || DEFAULT_BASE_URL,
       token: this.token,
       getToken: this.getToken,
@@ -249,6 +275,7 @@ export class VoiceCallElement extends LitElement {
                 : nothing}
             </div>`}
         ${connected && call ? this.#renderDetails(call, strings) : nothing}
+        ${this.transcript ? this.#transcript.render(strings) : nothing}
         <audio autoplay></audio>
       </div>
     `;
