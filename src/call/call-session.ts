@@ -167,6 +167,22 @@ export class CallSession extends Emitter<CallSessionEvents> {
     for (const track of this.localStream?.getAudioTracks() ?? []) track.enabled = !value;
   }
 
+  /**
+   * Moves the call to another microphone without renegotiating (`replaceTrack`): same call, same
+   * connection id; the old track is stopped. Rejects with a `microphone` error and keeps the old one.
+   */
+  async switchMicrophone(deviceId: string): Promise<void> {
+    const attempt = this.#attempt;
+    if (!attempt?.stream || attempt.finished) return;
+    const stream = await acquireMicrophone(this.#getUserMedia, { ...(attempt.config.audio ?? DEFAULT_AUDIO_CONSTRAINTS), deviceId: { exact: deviceId } });
+    if (attempt.finished) return stopTracks(stream);
+    const old = attempt.stream;
+    attempt.stream = stream;
+    this.muted = this.#muted;
+    stopTracks(old);
+    await attempt.pc?.getSenders()[0]?.replaceTrack(stream.getAudioTracks()[0]!);
+  }
+
   get #getUserMedia(): GetUserMedia | null {
     return this.deps.getUserMedia === undefined ? defaultGetUserMedia() : this.deps.getUserMedia;
   }
@@ -291,12 +307,17 @@ export class CallSession extends Emitter<CallSessionEvents> {
 
   /** The microphone, once per attempt; a stream that arrives after a hang-up is stopped at once. */
   #mic(attempt: Attempt): Promise<MediaStream> {
-    return (attempt.mic ??= acquireMicrophone(this.#getUserMedia, attempt.config.audio ?? DEFAULT_AUDIO_CONSTRAINTS).then((stream) => {
-      attempt.stream = stream;
-      attempt.timings.mic = now();
-      if (attempt.aborted) stopTracks(stream);
-      return stream;
-    }));
+    const audio = attempt.config.audio ?? DEFAULT_AUDIO_CONSTRAINTS;
+    const acquire = (constraints: MediaTrackConstraints) => acquireMicrophone(this.#getUserMedia, constraints);
+    // A chosen microphone that is gone (unplugged since it was remembered): the default one, not a failed call.
+    return (attempt.mic ??= acquire(audio)
+      .catch((error: VoiceCallError) => (error.code === 'OverconstrainedError' && audio.deviceId ? acquire({ ...audio, deviceId: undefined }) : Promise.reject(error)))
+      .then((stream) => {
+        attempt.stream = stream;
+        attempt.timings.mic = now();
+        if (attempt.aborted) stopTracks(stream);
+        return stream;
+      }));
   }
 
   /** Peer connection, offer and bounded ICE gathering: everything the request needs but the microphone. */

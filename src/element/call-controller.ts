@@ -1,6 +1,7 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { CallSession, type CallDependencies } from '../call/call-session.js';
 import { CallState, EndReason } from '../call/states.js';
+import { readStats, type CallStats } from '../call/stats.js';
 import { VoiceCallEvent, emit } from './events.js';
 
 type Host = ReactiveControllerHost & HTMLElement;
@@ -13,6 +14,8 @@ export class CallController implements ReactiveController {
   readonly session: CallSession;
   /** Set while inside the lease-warning window. */
   leaseWarning = false;
+  /** The last connection-quality reading of the current or last call. */
+  stats: CallStats | null = null;
   #tick: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly host: Host, deps?: CallDependencies) {
@@ -21,6 +24,7 @@ export class CallController implements ReactiveController {
     const { session } = this;
     session.on('statechange', (detail) => {
       this.host.setAttribute('state', detail.state);
+      if (detail.state === CallState.RequestingMicrophone) this.stats = null;
       if (detail.state !== CallState.Connected) this.#setLeaseWarning(false);
       this.#scheduleTick();
       this.host.requestUpdate();
@@ -64,7 +68,7 @@ export class CallController implements ReactiveController {
 
   #onPageHide = () => this.session.hangup(EndReason.PageHidden);
 
-  /** Re-renders on each whole second of the countdown, and only while connected. */
+  /** Re-renders on each whole second of the countdown and reads the stats, only while connected. */
   #scheduleTick(): void {
     clearTimeout(this.#tick);
     const remaining = this.remainingMs();
@@ -72,6 +76,14 @@ export class CallController implements ReactiveController {
     this.#tick = setTimeout(() => {
       this.host.requestUpdate();
       this.#scheduleTick();
+      const pc = this.session.peerConnection;
+      readStats(pc!).then((stats) => {
+        // A reading that lands after the call ended is stale.
+        if (pc!.connectionState === 'closed') return;
+        this.stats = stats;
+        this.host.requestUpdate();
+        emit(this.host, VoiceCallEvent.Stats, stats);
+      }, () => undefined);
     }, remaining % 1000 || 1000);
   }
 }

@@ -3,6 +3,7 @@ import type { EverrunsSession, VoiceCallInfo } from '../api/types.js';
 import type { CallSessionEvents } from '../call/call-session.js';
 import type { TranscriptChange } from '../call/transcript.js';
 import type { CallState, EndReason } from '../call/states.js';
+import type { CallStats } from '../call/stats.js';
 
 /** Event names, in one place. All bubble and cross shadow roots (`composed`). */
 export const VoiceCallEvent = {
@@ -12,6 +13,8 @@ export const VoiceCallEvent = {
   Error: 'voice-call-error',
   LeaseWarning: 'voice-call-lease-warning',
   MuteChange: 'voice-call-mute-change',
+  DeviceChange: 'voice-call-device-change',
+  Stats: 'voice-call-stats',
   Transcript: 'voice-call-transcript',
   Session: 'voice-call-session',
   EndRequest: 'voice-call-end-request',
@@ -32,6 +35,11 @@ export interface VoiceCallLeaseWarningDetail {
 export interface VoiceCallMuteChangeDetail {
   muted: boolean;
 }
+export interface VoiceCallDeviceChangeDetail {
+  kind: 'audioinput' | 'audiooutput';
+  /** The chosen device, or null for the browser's default. */
+  deviceId: string | null;
+}
 
 export interface VoiceCallEventMap {
   'voice-call-state-change': CustomEvent<VoiceCallStateChangeDetail>;
@@ -40,6 +48,8 @@ export interface VoiceCallEventMap {
   'voice-call-error': CustomEvent<VoiceCallError>;
   'voice-call-lease-warning': CustomEvent<VoiceCallLeaseWarningDetail>;
   'voice-call-mute-change': CustomEvent<VoiceCallMuteChangeDetail>;
+  'voice-call-device-change': CustomEvent<VoiceCallDeviceChangeDetail>;
+  'voice-call-stats': CustomEvent<CallStats>;
   'voice-call-transcript': CustomEvent<TranscriptChange>;
   'voice-call-session': CustomEvent<EverrunsSession>;
   'voice-call-end-request': CustomEvent<CallSessionEvents['endrequest']>;

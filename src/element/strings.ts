@@ -17,6 +17,21 @@ export interface VoiceCallStrings {
   providerCallId: string;
   defaultValue: string;
   ended: Record<string, string>;
+  /** The microphone toggle (a pressed button while muted). */
+  mute: string;
+  /** Added to the status while the microphone is muted. */
+  muted: string;
+  microphone: string;
+  speaker: string;
+  volume: string;
+  /** The agent's voice toggle. */
+  muteAgent: string;
+  /** Shown when the browser blocked playback until the user interacts. */
+  unblock: string;
+  details: string;
+  rtt: string;
+  loss: string;
+  jitter: string;
   /** Transcript labels: the caller, the agent, and the mark of an answer the caller talked over. */
   user: string;
   assistant: string;
@@ -53,6 +68,17 @@ export const DEFAULT_STRINGS: VoiceCallStrings = {
     'element-removed': 'Call ended',
     'page-hidden': 'Call ended',
   },
+  mute: 'Mute',
+  muted: 'Microphone muted',
+  microphone: 'Microphone',
+  speaker: 'Speaker',
+  volume: 'Agent volume',
+  muteAgent: 'Mute agent',
+  unblock: 'Tap to hear the agent',
+  details: 'Call details',
+  rtt: 'Round trip',
+  loss: 'Loss',
+  jitter: 'Jitter',
   user: 'You',
   assistant: 'Agent',
   interrupted: '(interrupted)',

@@ -1,5 +1,6 @@
 import { css } from 'lit';
 
+// Colours meet WCAG AA (4.5:1) for text on both schemes; the button text is the background colour.
 export const styles = css`
   :host {
     --_accent: var(--voice-call-accent, #0b57d0);
@@ -8,9 +9,7 @@ export const styles = css`
     --_muted-fg: var(--voice-call-muted-color, #555);
     --_bg: var(--voice-call-background, #fff);
     --_border: var(--voice-call-border-color, #c4c7c5);
-    --_radius: var(--voice-call-radius, 12px);
     display: inline-block;
-    box-sizing: border-box;
     font: var(--voice-call-font, 14px/1.4 system-ui, sans-serif);
     color: var(--_fg);
   }
@@ -33,24 +32,45 @@ export const styles = css`
     padding: var(--voice-call-padding, 0.75em 1em);
     background: var(--_bg);
     border: 1px solid var(--_border);
-    border-radius: var(--_radius);
+    border-radius: var(--voice-call-radius, 12px);
   }
-  [part='button'] {
+  .compact,
+  [part='controls'],
+  [part='agent'] {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    gap: 0.5em;
+  }
+  button,
+  select,
+  input {
     font: inherit;
-    font-weight: 600;
+    color: inherit;
+    min-width: 0;
+  }
+  button {
     cursor: pointer;
-    padding: 0.5em 1.25em;
-    border: none;
+    min-height: var(--voice-call-size, 2.5em);
+    padding: 0 1em;
+    border: 1px solid var(--_accent);
     border-radius: 999px;
+    background: none;
+  }
+  [part='button'],
+  [aria-pressed='true'] {
+    font-weight: 600;
+    border: none;
     background: var(--_accent);
     color: var(--_bg);
   }
   :host([state='connected']) [part='button'],
   :host([state='connecting']) [part='button'],
-  :host([state='requesting-microphone']) [part='button'] {
+  :host([state='requesting-microphone']) [part='button'],
+  [aria-pressed='true'] {
     background: var(--_danger);
   }
-  [part='button']:focus-visible {
+  :focus-visible {
     outline: 3px solid var(--_accent);
     outline-offset: 2px;
   }
@@ -67,14 +87,46 @@ export const styles = css`
     color: var(--_danger);
     font-weight: 600;
   }
-  [part='details'] {
+  [part='panel'],
+  [part='list'] {
     display: grid;
     grid-template-columns: auto 1fr;
-    gap: 0 0.75em;
+    align-items: center;
+    gap: 0.25em 0.75em;
     margin: 0;
-    color: var(--_muted-fg);
   }
-  [part='details'] dd {
+  [part='label'] {
+    display: contents;
+  }
+  [part~='level'] {
+    grid-column: 2;
+    height: 6px;
+    border-radius: 3px;
+    background: var(--_border);
+    overflow: hidden;
+  }
+  [part~='level']::before {
+    content: '';
+    display: block;
+    height: 100%;
+    background: var(--_accent);
+    transform: scaleX(var(--level, 0));
+    transform-origin: left;
+  }
+  @media (prefers-reduced-motion: reduce) {
+    [part~='level'] {
+      display: none;
+    }
+  }
+  [part='stats'],
+  [part='details'] {
+    color: var(--_muted-fg);
+    font-size: 0.9em;
+  }
+  [part='summary'] {
+    cursor: pointer;
+  }
+  [part='value'] {
     margin: 0;
     overflow-wrap: anywhere;
   }

@@ -3,12 +3,17 @@ import type { VoiceCallError } from '../api/errors.js';
 import { DEFAULT_BASE_URL, DEFAULT_REQUEST_TIMEOUT_MS, type EverrunsSession, type VoiceCallInfo } from '../api/types.js';
 import { CALL_DEFAULTS, type CallConfig, type CallTimings } from '../call/call-session.js';
 import { formatRemaining } from '../call/lease.js';
+import { DEFAULT_AUDIO_CONSTRAINTS } from '../call/microphone.js';
 import { CallState, isActive } from '../call/states.js';
+import type { CallStats } from '../call/stats.js';
 import { CallController } from './call-controller.js';
 import { VoiceCallEvent, emit } from './events.js';
-import { mergeStrings, type VoiceCallStrings } from './strings.js';
+import { Meters } from './meters.js';
 import { TranscriptView, transcriptStyles } from './transcript-view.js';
+import { mergeStrings, type VoiceCallStrings } from './strings.js';
 import { styles } from './voice-call.styles.js';
+
+const STORAGE_KEY = 'voice-call-devices';
 
 /**
  * A realtime voice call with an Everruns agent over WebRTC.
@@ -22,6 +27,8 @@ import { styles } from './voice-call.styles.js';
  * @fires voice-call-error - The call failed. Detail: a `VoiceCallError` (`kind`, `status`, `serverMessage`, `code`).
  * @fires voice-call-lease-warning - The lease runs out within `lease-warning` seconds. Detail: `{remainingMs}`.
  * @fires voice-call-mute-change - The microphone was muted or unmuted. Detail: `{muted}`.
+ * @fires voice-call-device-change - A microphone or speaker was chosen (live during a call). Detail: `{kind, deviceId}`.
+ * @fires voice-call-stats - Each second while connected. Detail: `CallStats` (`rttMs`, `jitterMs`, `loss`, packets, bytes).
  * @fires voice-call-transcript - A transcript turn was added or changed. Detail: `{turn, turns}`; a turn is `{role, text, final, interrupted, id}`.
  * @fires voice-call-session - An agent channel call went into a session (created when `session-id` is empty). Detail: the session (`id`, …).
  * @fires voice-call-end-request - The end request to the server finished (it never affects the call). Detail: `{reason, ok, status}`.
@@ -29,12 +36,25 @@ import { styles } from './voice-call.styles.js';
  * @slot start-label - Content of the call button when it starts a call.
  * @slot hangup-label - Content of the call button when it ends a call.
  *
- * @csspart base - The wrapper around everything.
+ * @csspart base - The wrapper around everything (absent with `appearance="none"`).
+ * @csspart controls - The row of call and mute buttons.
  * @csspart button - The call / hang-up button.
+ * @csspart mute - The microphone toggle (`aria-pressed`).
  * @csspart status - The state in words (a polite live region).
  * @csspart error - The error message.
- * @csspart lease - The lease countdown.
- * @csspart details - The list of model, voice, provider and ids.
+ * @csspart unblock - "Tap to hear the agent", shown when the browser blocked playback.
+ * @csspart lease - The lease countdown; `time` its value.
+ * @csspart panel - Full layout, while connected: device pickers, volume and levels.
+ * @csspart label - A label in the panel.
+ * @csspart microphone - The microphone picker.
+ * @csspart speaker - The speaker picker (where the browser can choose one).
+ * @csspart agent - The agent's volume slider and mute.
+ * @csspart volume - The agent's volume slider.
+ * @csspart mute-agent - The agent's mute toggle (`aria-pressed`).
+ * @csspart level - Both level meters (`input-level` yours, `output-level` the agent's), filled to `--level` (0–1).
+ * @csspart stats - Round trip, loss and jitter.
+ * @csspart details - The disclosure with model, voice, provider and ids; `summary`, `list`, `term`, `value` inside it.
+ * @csspart audio - The agent's audio element (never shown).
  * @csspart transcript - The live transcript (with the `transcript` attribute), a list of `turn` items, each also `user` or `assistant`, `partial` until final, and `interrupted`.
  *
  * @cssprop [--voice-call-accent=#0b57d0] - Button and focus colour.
@@ -46,6 +66,7 @@ import { styles } from './voice-call.styles.js';
  * @cssprop [--voice-call-radius=12px] - Corner radius.
  * @cssprop [--voice-call-padding=0.75em 1em] - Inner spacing.
  * @cssprop [--voice-call-font=14px/1.4 system-ui, sans-serif] - Font shorthand.
+ * @cssprop [--voice-call-size=2.5em] - Height of the buttons.
  * @cssprop [--voice-call-transcript-height=12em] - Height of the transcript before it scrolls.
  *
  * @attr {string} state - Read-only: the call state, reflected for styling (`voice-call[state=connected]`).
@@ -74,10 +95,22 @@ export class VoiceCallElement extends LitElement {
     getToken: { attribute: false },
     iceServers: { attribute: false },
     strings: { attribute: false },
+    layout: {},
+    appearance: {},
+    volume: { type: Number },
+    agentMuted: { attribute: 'agent-muted', type: Boolean, reflect: true },
+    microphoneId: { attribute: 'microphone-id' },
+    speakerId: { attribute: 'speaker-id' },
+    rememberDevices: { attribute: 'remember-devices', type: Boolean },
   };
 
   readonly #controller = new CallController(this);
+  readonly #meters = new Meters(this);
   readonly #transcript = new TranscriptView(this, this.#controller.session);
+  /** Audio devices with labels (the browser gives labels once the microphone was allowed). */
+  #devices: MediaDeviceInfo[] = [];
+  /** The browser refused to play the agent without a user gesture. */
+  #blocked = false;
 
   /** The Everruns session to call into. Percent-encoded into the URL. */
   sessionId = '';
@@ -145,6 +178,46 @@ export class VoiceCallElement extends LitElement {
   /** Replacement text for any visible string (English by default). */
   strings: Partial<VoiceCallStrings> | null = null;
 
+  /** `full` (pickers, levels, stats, details while connected) or `compact` (one row). */
+  layout: 'full' | 'compact' = 'full';
+
+  /** `none` renders no chrome at all, for hosts that build their own UI on the events; the agent still plays. */
+  appearance: 'auto' | 'none' = 'auto';
+
+  /** The agent's volume, 0–1. */
+  volume = 1;
+
+  /** Silences the agent's voice (the call and its events go on). */
+  agentMuted = false;
+
+  /** The microphone to use (a `deviceId`); changing it during a call switches the track live. */
+  microphoneId: string | null = null;
+
+  /** The speaker to play the agent on (a `deviceId`), where the browser supports `setSinkId`. */
+  speakerId: string | null = null;
+
+  /** Remembers the chosen microphone and speaker for this origin (localStorage). Off unless set. */
+  rememberDevices = false;
+
+  constructor() {
+    super();
+    // Once the microphone is allowed, the browser names the devices; capturing also lifts Chromium's autoplay block.
+    this.addEventListener(VoiceCallEvent.Connected, () => {
+      this.#listDevices();
+      if (this.#audio?.paused) this.#play();
+    });
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    navigator.mediaDevices?.addEventListener('devicechange', this.#listDevices);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    navigator.mediaDevices?.removeEventListener('devicechange', this.#listDevices);
+  }
+
   /** The current state: `idle`, `requesting-microphone`, `connecting`, `connected`, `ended` or `error`. */
   get state(): CallState {
     return this.#controller.session.state;
@@ -175,12 +248,18 @@ export class VoiceCallElement extends LitElement {
     return this.#controller.session.peerConnection;
   }
 
+  /** The last connection-quality reading (each second while connected), or null. */
+  get stats(): CallStats | null {
+    return this.#controller.stats;
+  }
+
   /**
    * Starts a call with the current attributes (changes made during a call apply to the next one).
    * Resolves once connected; rejects with the `VoiceCallError` that stopped it. A second call while one
    * is starting or up returns the same promise and makes no second request.
    */
   start(): Promise<void> {
+    if (!isActive(this.state)) this.#meters.open();
     const pending = this.#controller.session.start(this.#callConfig());
     this.#bindAudio(true);
     return pending;
@@ -209,6 +288,7 @@ export class VoiceCallElement extends LitElement {
       reasoningEffort: this.reasoningEffort,
       iceServers: this.iceServers,
       leaseWarningMs: this.leaseWarningSeconds * 1000,
+      audio: this.microphoneId ? { ...DEFAULT_AUDIO_CONSTRAINTS, deviceId: { exact: this.microphoneId } } : undefined,
     };
   }
 
@@ -217,11 +297,48 @@ export class VoiceCallElement extends LitElement {
    * user gesture and browsers that gate autoplay let the agent's first words through.
    */
   #bindAudio(play: boolean): void {
-    const audio = this.renderRoot?.querySelector('audio');
+    const audio = this.#audio;
     const stream = this.#controller.session.remoteStream;
     if (!audio || !stream || audio.srcObject === stream) return;
     audio.srcObject = stream;
-    if (play) audio.play().catch(() => undefined);
+    if (play) this.#play();
+  }
+
+  get #audio(): HTMLAudioElement | null | undefined {
+    return this.renderRoot?.querySelector('audio');
+  }
+
+  #play(): void {
+    this.#blocked = false;
+    this.#audio
+      ?.play()
+      .then(
+        () => (this.#blocked = false),
+        (error: Error) => (this.#blocked = error.name === 'NotAllowedError'),
+      )
+      .then(() => this.requestUpdate());
+  }
+
+  #listDevices = (): void => {
+    navigator.mediaDevices?.enumerateDevices().then((devices) => {
+      this.#devices = devices.filter((device) => device.label && device.kind !== 'videoinput');
+      this.requestUpdate();
+    });
+  };
+
+  /** M toggles the microphone while one of the widget's buttons has focus (WCAG 2.1.4: focus-scoped). */
+  #onKey(event: KeyboardEvent): void {
+    if (event.key.toLowerCase() === 'm' && !(event.ctrlKey || event.metaKey || event.altKey) && (event.target as Element).localName === 'button' && isActive(this.state)) {
+      this.muted = !this.muted;
+    }
+  }
+
+  #remember(): void {
+    try {
+      if (this.rememberDevices) localStorage.setItem(STORAGE_KEY, JSON.stringify([this.microphoneId, this.speakerId]));
+    } catch {
+      // Storage can be off (privacy modes, sandboxed frames); the choice then lasts for this page only.
+    }
   }
 
   #onButtonHover(): void {
@@ -236,6 +353,27 @@ export class VoiceCallElement extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
+    const session = this.#controller.session;
+    if (changed.has('rememberDevices') && this.rememberDevices) {
+      try {
+        const [microphone, speaker] = JSON.parse(localStorage.getItem(STORAGE_KEY)!) ?? [];
+        this.microphoneId ??= microphone;
+        this.speakerId ??= speaker;
+      } catch {
+        // Nothing usable was stored.
+      }
+    }
+    if (changed.has('microphoneId') || changed.has('speakerId')) this.#remember();
+    const microphoneId = this.microphoneId;
+    if (changed.has('microphoneId') && changed.get('microphoneId') !== undefined) {
+      const done = () => emit(this, VoiceCallEvent.DeviceChange, { kind: 'audioinput', deviceId: microphoneId });
+      if (microphoneId && session.localStream) {
+        session.switchMicrophone(microphoneId).then(() => {
+          done();
+          this.requestUpdate();
+        }, () => undefined);
+      } else done();
+    }
     if (changed.has('muted')) {
       const session = this.#controller.session;
       if (session.muted !== this.muted) {
@@ -245,40 +383,96 @@ export class VoiceCallElement extends LitElement {
     }
   }
 
-  protected override updated(): void {
+  protected override updated(changed: PropertyValues<this>): void {
+    const audio = this.#audio!;
+    const session = this.#controller.session;
+    const state = this.state;
     this.#bindAudio(false);
+    audio.volume = this.volume >= 0 ? Math.min(1, this.volume) : 1;
+    audio.muted = this.agentMuted;
+    if (changed.has('speakerId')) {
+      const deviceId = this.speakerId;
+      audio.setSinkId?.(deviceId ?? '').then(() => {
+        if (changed.get('speakerId') !== undefined) emit(this, VoiceCallEvent.DeviceChange, { kind: 'audiooutput', deviceId });
+      }, () => undefined);
+    }
+    this.#meters.sync(isActive(state) ? (state === CallState.Connected ? [session.localStream, session.remoteStream] : []) : null);
   }
 
   override render() {
     const strings = mergeStrings(this.strings);
-    const { state, call, error } = this;
+    const { state, call, error, muted } = this;
+    const controller = this.#controller;
     const active = isActive(state);
     const connected = state === CallState.Connected;
-    const remaining = this.#controller.remainingMs();
+    const remaining = controller.remainingMs();
     const buttonText = connected ? strings.hangup : active ? strings.cancel : state === CallState.Idle ? strings.start : strings.retry;
-    const endReason = this.#controller.session.endReason;
-    const statusText = state === CallState.Ended && endReason ? (strings.ended[endReason] ?? strings.states.ended) : strings.states[state];
-    return html`
-      <div part="base">
+    const endReason = controller.session.endReason;
+    const status = [
+      state === CallState.Ended && endReason ? (strings.ended[endReason] ?? strings.states.ended) : strings.states[state],
+      connected && muted && strings.muted,
+      controller.leaseWarning && strings.leaseWarning,
+    ];
+    const chrome = html`<div part="base" class=${this.layout} @keydown=${this.#onKey}>
+      <div part="controls">
         <button part="button" type="button" @click=${this.#onButtonClick} @pointerenter=${this.#onButtonHover} @focus=${this.#onButtonHover}>
           ${active
             ? html`<slot name="hangup-label">${buttonText}</slot>`
             : html`<slot name="start-label">${buttonText}</slot>`}
         </button>
-        <div part="status" role="status" aria-live="polite">${statusText}</div>
-        ${error ? html`<div part="error" role="alert">${error.message}</div>` : nothing}
-        ${remaining === null
-          ? nothing
-          : html`<div part="lease">
-              ${strings.timeLeft}: <time>${formatRemaining(remaining)}</time>${this.#controller.leaseWarning
-                ? html` — ${strings.leaseWarning}`
-                : nothing}
-            </div>`}
-        ${connected && call ? this.#renderDetails(call, strings) : nothing}
-        ${this.transcript ? this.#transcript.render(strings) : nothing}
-        <audio autoplay></audio>
+        ${active ? this.#toggle('mute', strings.mute, muted, () => (this.muted = !muted)) : nothing}
       </div>
-    `;
+      <div part="status" role="status">${status.filter(Boolean).join(' · ')}</div>
+      ${error ? html`<div part="error" role="alert">${error.message}</div>` : nothing}
+      ${connected && this.#blocked
+        ? html`<button part="unblock" type="button" @click=${this.#unblock}>${strings.unblock}</button>`
+        : nothing}
+      ${remaining === null ? nothing : html`<div part="lease">${strings.timeLeft}: <time part="time">${formatRemaining(remaining)}</time></div>`}
+      ${connected && call && this.layout !== 'compact' ? this.#renderPanel(call, strings) : nothing}
+      ${this.transcript ? this.#transcript.render(strings) : nothing}
+    </div>`;
+    return html`${this.appearance === 'none' ? nothing : chrome}<audio part="audio" autoplay></audio>`;
+  }
+
+  #toggle(part: string, label: string, pressed: boolean, onClick: () => void) {
+    return html`<button part=${part} type="button" aria-pressed=${pressed} @click=${onClick}>${label}</button>`;
+  }
+
+  #picker(part: string, label: string, kind: MediaDeviceKind, selected: string | null | undefined, onChange: (deviceId: string) => void) {
+    const devices = this.#devices.filter((device) => device.kind === kind);
+    return devices.length
+      ? html`<label part="label">${label}<select part=${part} @change=${(event: Event) => onChange((event.target as HTMLSelectElement).value)}>
+          ${devices.map((device) => html`<option value=${device.deviceId} ?selected=${device.deviceId === selected}>${device.label}</option>`)}
+        </select></label>`
+      : nothing;
+  }
+
+  #unblock(): void {
+    this.#play();
+    this.#meters.resume();
+  }
+
+  #renderPanel(call: VoiceCallInfo, strings: VoiceCallStrings) {
+    const stats = this.#controller.stats;
+    const locale = this.closest('[lang]')?.getAttribute('lang') || undefined;
+    const format = (value: number | null, unit?: string) =>
+      value === null ? '–' : new Intl.NumberFormat(locale, { maximumFractionDigits: 1, style: unit ? 'unit' : 'percent', unit }).format(value);
+    const level = (which: string) => html`<div part="level ${which}-level" aria-hidden="true"></div>`;
+    return html`<div part="panel">
+        ${this.#picker('microphone', strings.microphone, 'audioinput', this.microphoneId ?? this.#controller.session.localStream?.getAudioTracks()[0]?.getSettings().deviceId, (id) => (this.microphoneId = id))}
+        ${level('input')}
+        <span part="label">${strings.volume}</span>
+        <div part="agent">
+          <input part="volume" type="range" min="0" max="1" step="0.05" aria-label=${strings.volume} .value=${String(this.volume)} @input=${(event: Event) => (this.volume = +(event.target as HTMLInputElement).value)} />
+          ${this.#toggle('mute-agent', strings.muteAgent, this.agentMuted, () => (this.agentMuted = !this.agentMuted))}
+        </div>
+        ${level('output')}
+        ${this.#audio?.setSinkId ? this.#picker('speaker', strings.speaker, 'audiooutput', this.speakerId ?? this.#audio.sinkId, (id) => (this.speakerId = id)) : nothing}
+      </div>
+      ${stats
+        ? html`<div part="stats">${strings.rtt} ${format(stats.rttMs, 'millisecond')} · ${strings.loss} ${format(stats.loss)} · ${strings.jitter} ${format(stats.jitterMs, 'millisecond')}</div>`
+        : nothing}
+      <details part="details"><summary part="summary">${strings.details}</summary>${this.#renderDetails(call, strings)}</details>`;
   }
 
   #renderDetails(call: VoiceCallInfo, strings: VoiceCallStrings) {
@@ -290,8 +484,8 @@ export class VoiceCallElement extends LitElement {
       [strings.voiceConnectionId, call.voice_connection_id],
       [strings.providerCallId, call.provider_call_id],
     ];
-    return html`<dl part="details">
-      ${rows.map(([label, value]) => (value ? html`<dt>${label}</dt><dd>${value}</dd>` : nothing))}
+    return html`<dl part="list">
+      ${rows.map(([label, value]) => (value ? html`<dt part="term">${label}</dt><dd part="value">${value}</dd>` : nothing))}
     </dl>`;
   }
 }
