@@ -196,7 +196,11 @@ export function clockSkewFrom(response: Response, receivedAt: number): number {
   return Math.abs(skew) < 1000 ? 0 : skew;
 }
 
-/** `POST {base}/v1/sessions/{session_id}/voice/calls`. Rejects with a `VoiceCallError` or an `AbortError`. */
+/**
+ * `POST {base}/v1/sessions/{session_id}/voice/calls`; with `agentId` and `channelId`, the agent's voice
+ * channel route instead (newer servers: `{sdp, session_id?, provider_id?}`), which answers `{session, voice}`
+ * and creates the session when `sessionId` is empty. Rejects with a `VoiceCallError` or an `AbortError`.
+ */
 export async function createCall(
   config: ApiConfig,
   sessionId: string,
@@ -204,34 +208,14 @@ export async function createCall(
   options: CallOptions,
   signal?: AbortSignal,
 ): Promise<CreateCallResult> {
-  const { text, clockSkewMs } = await post(config, apiUrl(config.baseUrl, 'sessions', sessionId, 'voice', 'calls'), buildCreateCallRequest(sdp, options), signal);
-  return { call: parseCallInfo(text), clockSkewMs };
-}
-
-/**
- * `POST {base}/v1/agents/{agent_id}/channels/{channel_id}/voice/calls` (newer servers): the call, and the
- * session it went into, which the server creates when `sessionId` is empty.
- */
-export async function createChannelCall(
-  config: ApiConfig,
-  agentId: string,
-  channelId: string,
-  sessionId: string | null | undefined,
-  sdp: string,
-  providerId?: string | null,
-  signal?: AbortSignal,
-): Promise<CreateCallResult & { session: EverrunsSession }> {
-  const body: Record<string, string> = { sdp };
-  if (present(sessionId)) body.session_id = sessionId;
-  if (present(providerId)) body.provider_id = providerId;
-  const { text, clockSkewMs } = await post(config, apiUrl(config.baseUrl, 'agents', agentId, 'channels', channelId, 'voice', 'calls'), body, signal);
-  const { session, voice } = (parseJson(text) ?? {}) as { session?: EverrunsSession; voice?: unknown };
-  if (typeof session?.id !== 'string') throw protocolError('session is missing');
-  return { call: callInfo(voice), session, clockSkewMs };
-}
-
-async function post(config: ApiConfig, url: string, body: unknown, signal: AbortSignal | undefined) {
-  const response = await send(config, url, body, signal);
+  const { agentId, channelId, providerId } = options;
+  const channel = present(agentId) && present(channelId);
+  const response = await send(
+    config,
+    channel ? apiUrl(config.baseUrl, 'agents', agentId, 'channels', channelId!, 'voice', 'calls') : apiUrl(config.baseUrl, 'sessions', sessionId, 'voice', 'calls'),
+    channel ? { sdp, ...(present(sessionId) && { session_id: sessionId }), ...(present(providerId) && { provider_id: providerId }) } : buildCreateCallRequest(sdp, options),
+    signal,
+  );
   const receivedAt = Date.now();
   await failIfNotOk(response);
   let text: string;
@@ -241,7 +225,11 @@ async function post(config: ApiConfig, url: string, body: unknown, signal: Abort
     if (signal?.aborted) throw cause;
     throw new VoiceCallError(ErrorKind.Network, 'The connection dropped while the call was being set up.', { cause });
   }
-  return { text, clockSkewMs: clockSkewFrom(response, receivedAt) };
+  const clockSkewMs = clockSkewFrom(response, receivedAt);
+  if (!channel) return { call: parseCallInfo(text), clockSkewMs };
+  const { session, voice } = (parseJson(text) ?? {}) as { session?: EverrunsSession; voice?: unknown };
+  if (typeof session?.id !== 'string') throw protocolError('session is missing');
+  return { call: callInfo(voice), session, clockSkewMs };
 }
 
 /** Reasons the client gives the server when it ends a call. */

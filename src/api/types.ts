@@ -1,5 +1,8 @@
 /** Options a caller may set on a new call. Omitted (`undefined`/`null`/`''`) options are not sent. */
 export interface CallOptions {
+  /** With `channelId`: call through the agent's voice channel, which creates the session when `sessionId` is empty. */
+  agentId?: string | null;
+  channelId?: string | null;
   instructions?: string | null;
   model?: string | null;
   providerId?: string | null;

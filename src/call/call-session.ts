@@ -1,4 +1,4 @@
-import { createCall, createChannelCall, endCall, isSecureBase, type ServerEndReason } from '../api/client.js';
+import { createCall, endCall, isSecureBase, type ServerEndReason } from '../api/client.js';
 import { ErrorKind, VoiceCallError } from '../api/errors.js';
 import type { ApiConfig, CallOptions, EverrunsSession, VoiceCallInfo } from '../api/types.js';
 import { waitForConnected } from './connection.js';
@@ -11,9 +11,6 @@ import { CallState, EndReason, isActive } from './states.js';
 /** Everything one call needs: where to call, how to authenticate, what to ask for, and its bounds. */
 export interface CallConfig extends ApiConfig, CallOptions {
   sessionId: string;
-  /** With `channelId`: call through the agent's voice channel, which creates the session when `sessionId` is empty. */
-  agentId?: string | null;
-  channelId?: string | null;
   iceServers?: RTCIceServer[];
   /** `relay` sends media only through the TURN servers in `iceServers` (networks that allow nothing else). */
   iceTransportPolicy?: RTCIceTransportPolicy;
@@ -201,6 +198,7 @@ export class CallSession extends Emitter<CallSessionEvents> {
     this.#error = null;
     this.#endReason = null;
     this.#call = null;
+    this.#everrunsSession = null;
     this.#remoteStream = typeof MediaStream === 'function' ? new MediaStream() : null;
     // Settled by the single exit, not by #run's return: a hang-up settles it at once even while a
     // permission prompt or a request is still outstanding.
@@ -217,7 +215,6 @@ export class CallSession extends Emitter<CallSessionEvents> {
    * up (ICE servers and audio constraints as prepared); unused, it is released after `ttlMs` or on `hangup()`.
    */
   prepare(config: CallConfig, ttlMs = 10_000): void {
-    this.#everrunsSession = null;
     if (this.#prepared || this.#pending || this.active) return;
     const attempt = (this.#prepared = new Attempt(config));
     attempt.timings.prepare = now();
@@ -272,9 +269,7 @@ export class CallSession extends Emitter<CallSessionEvents> {
 
       const sdp = pc.localDescription?.sdp ?? '';
       attempt.timings.post = now();
-      const { call, clockSkewMs, session } = config.agentId && config.channelId
-        ? await createChannelCall(config, config.agentId, config.channelId, config.sessionId, sdp, config.providerId, attempt.abort.signal)
-        : await createCall(config, config.sessionId, sdp, config, attempt.abort.signal);
+      const { call, clockSkewMs, session } = await createCall(config, config.sessionId, sdp, config, attempt.abort.signal);
       if (session) {
         // The end route and the event stream need the session the server put the call in.
         attempt.config = { ...config, sessionId: session.id };

@@ -1,0 +1,143 @@
+// The client side of the surface, in Node with an injected fetch: the event stream reader's parsing,
+// resumption and refusal rules, and the agent voice channel request.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { createCall } from '../../src/api/client.ts';
+import { VoiceCallError } from '../../src/api/errors.ts';
+import { followSession, type SessionEvent } from '../../src/api/sse.ts';
+import type { ApiConfig } from '../../src/api/types.ts';
+
+const BASE = 'https://api.test/api';
+
+/** A response whose body arrives in exactly these chunks, then ends or stays open until the fetch is aborted. */
+function streamResponse(chunks: string[], keepOpen = false) {
+  return (signal: AbortSignal) => {
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const chunk of chunks) controller.enqueue(new TextEncoder().encode(chunk));
+        if (keepOpen) signal.addEventListener('abort', () => controller.error(new DOMException('aborted', 'AbortError')));
+        else controller.close();
+      },
+    });
+    return new Response(body, { status: 200, headers: { 'Content-Type': 'text/event-stream' } });
+  };
+}
+
+type Answer = (signal: AbortSignal) => Response;
+
+interface Request {
+  url: string;
+  headers: Headers;
+}
+
+/** A fetch that answers each request with the next of `answers`, and records the requests. */
+function scriptedFetch(answers: Answer[], requests: Request[], onDone: () => void) {
+  return (async (url: string, init: RequestInit) => {
+    requests.push({ url, headers: new Headers(init.headers) });
+    const answer = answers.shift();
+    if (!answer) {
+      onDone();
+      return new Promise<Response>((_, reject) => init.signal!.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+    }
+    return answer(init.signal!);
+  }) as unknown as typeof fetch;
+}
+
+async function follow(answers: Answer[], config: Partial<ApiConfig> = {}, idleMs?: number) {
+  const requests: Request[] = [];
+  const events: SessionEvent[] = [];
+  const stop = new AbortController();
+  let exhausted!: () => void;
+  const done = new Promise<void>((resolve) => (exhausted = resolve));
+  const fetch = scriptedFetch(answers, requests, () => exhausted());
+  const followed = followSession({ baseUrl: BASE, fetch, ...config }, 'session 1', (event) => events.push(event), stop.signal, idleMs);
+  // Ends when the reader gives up by itself, or asks for more than the script has.
+  const gaveUp = await Promise.race([followed.then(() => true), done.then(() => false)]);
+  stop.abort();
+  await followed;
+  return { requests, events, gaveUp };
+}
+
+const event = (id: string, type = 'voice.output_transcript.delta') => ({ id, type, data: { voice_connection_id: 'voice_conn_1' } });
+const frame = (e: ReturnType<typeof event>) => `event: ${e.type}\nid: ${e.id}\ndata: ${JSON.stringify(e)}\n\n`;
+
+describe('followSession', () => {
+  test('parses events across chunk boundaries, CRLF and comments, and resumes with since_id after a drop', async () => {
+    const one = frame(event('evt_1'));
+    const two = frame(event('evt_2')).replace(/\n/g, '\r\n');
+    const { requests, events, gaveUp } = await follow([
+      streamResponse([': heartbeat\n\n', one.slice(0, 9), one.slice(9), two.slice(0, 30), two.slice(30)]),
+      streamResponse([frame(event('evt_3'))]),
+    ]);
+    assert.equal(gaveUp, false);
+    assert.deepEqual(events.map((e) => e.id), ['evt_1', 'evt_2', 'evt_3']);
+    assert.deepEqual(events[0], event('evt_1'));
+    assert.deepEqual(requests.map((r) => r.url), [
+      `${BASE}/v1/sessions/session%201/sse`,
+      `${BASE}/v1/sessions/session%201/sse?since_id=evt_2`,
+      `${BASE}/v1/sessions/session%201/sse?since_id=evt_3`,
+    ]);
+    assert.equal(requests[0]!.headers.get('accept'), 'text/event-stream');
+  });
+
+  test('joins multi-line data and keeps the last id for events without one', async () => {
+    const body = JSON.stringify(event('evt_9'), null, 1).split('\n').map((line) => `data: ${line}`).join('\n');
+    const { events, requests } = await follow([streamResponse([`id: evt_9\n${body}\n\n`, `data: {"id":"x","type":"t","data":{}}\n\n`])]);
+    assert.deepEqual(events.map((e) => e.id), ['evt_9', 'x']);
+    assert.equal(new URL(requests[1]!.url).searchParams.get('since_id'), 'evt_9');
+  });
+
+  test('waits retry_ms after disconnecting, rather than its backoff', async () => {
+    const started = Date.now();
+    const { requests } = await follow([streamResponse([frame(event('evt_1')), 'event: disconnecting\ndata: {"retry_ms":700}\n\n'], true)]);
+    assert.equal(requests.length, 2);
+    assert.ok(Date.now() - started >= 700, 'reconnected after retry_ms');
+    assert.match(requests[1]!.url, /since_id=evt_1$/);
+  });
+
+  test('counts a silent stream as dead after idleMs, and backs off with jitter when the server fails', async () => {
+    const { requests } = await follow([streamResponse([frame(event('evt_1'))], true), () => new Response('', { status: 503 })], {}, 150);
+    assert.equal(requests.length, 3, 'the silent stream was cut and reopened, then the 503 retried');
+  });
+
+  test('stops on a 4xx; after a 401, asks getToken once more first', async () => {
+    const tokens: string[] = [];
+    const getToken = () => (tokens.push(`t${tokens.length}`), tokens.at(-1)!);
+    const refused = await follow([() => new Response('', { status: 401 }), () => new Response('', { status: 401 })], { getToken });
+    assert.equal(refused.gaveUp, true);
+    assert.deepEqual(refused.requests.map((r) => r.headers.get('authorization')), ['Bearer t0', 'Bearer t1']);
+    assert.equal((await follow([() => new Response('', { status: 404 })])).gaveUp, true);
+    const orgs = await follow([() => new Response('', { status: 403 })], { orgId: 'org_1' });
+    assert.equal(orgs.requests[0]!.headers.get('x-org-id'), 'org_1');
+  });
+});
+
+describe('createCall through an agent voice channel', () => {
+  async function channelCall(answer: unknown, options: Record<string, string> = {}, sessionId = '') {
+    let sent: { url: string; body: unknown } | undefined;
+    const fetch: typeof globalThis.fetch = (async (url: string, init: RequestInit) => {
+      sent = { url, body: JSON.parse(init.body as string) };
+      return new Response(JSON.stringify(answer), { status: 201 });
+    }) as unknown as typeof fetch;
+    const result = await createCall({ baseUrl: BASE, fetch }, sessionId, 'v=0', { agentId: 'agent 1', channelId: 'appchan_1', ...options });
+    return { result, sent: sent! };
+  }
+  const voice = { answer_sdp: 'v=0', expires_at: '2030-01-01T00:00:00Z', voice_connection_id: 'voice_conn_1', channel_id: 'appchan_1' };
+
+  test('posts {sdp, session_id?, provider_id?} to the channel route and returns the session', async () => {
+    const { result, sent } = await channelCall({ session: { id: 'session_1', title: 't' }, voice }, { providerId: 'prov_1', model: 'm', voice: 'v' });
+    assert.equal(sent.url, `${BASE}/v1/agents/agent%201/channels/appchan_1/voice/calls`);
+    assert.deepEqual(sent.body, { sdp: 'v=0', provider_id: 'prov_1' });
+    assert.deepEqual(result.session, { id: 'session_1', title: 't' });
+    assert.equal(result.call.voice_connection_id, 'voice_conn_1');
+    assert.equal(result.call.channel_id, 'appchan_1');
+    assert.equal(result.call.reasoning_effort, null);
+    assert.deepEqual((await channelCall({ session: { id: 's' }, voice }, {}, 'session_2')).sent.body, { sdp: 'v=0', session_id: 'session_2' });
+  });
+
+  test('an answer without a session or a valid call is a protocol error', async () => {
+    for (const answer of [{ voice }, { session: {}, voice }, { session: { id: 's' } }, { session: { id: 's' }, voice: { ...voice, answer_sdp: 1 } }]) {
+      await assert.rejects(channelCall(answer), (error: unknown) => error instanceof VoiceCallError && error.kind === 'protocol', JSON.stringify(answer));
+    }
+  });
+});
