@@ -2,3 +2,4 @@ export { CallSession, CALL_DEFAULTS, type CallConfig, type CallDependencies, typ
 export { CallState, EndReason, isActive } from './states.js';
 export { Transcript, type TranscriptTurn, type TranscriptChange } from './transcript.js';
 export { formatRemaining } from './lease.js';
+export type { CallStats } from './stats.js';

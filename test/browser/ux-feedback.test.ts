@@ -1,0 +1,218 @@
+// What a person sees and hears back during a call: level meters, connection quality, the lease warning, the
+// details disclosure, the events a host builds on, the compact layout and the headless mode.
+import { expect, fixture, html } from '@open-wc/testing';
+import { emulateMedia, sendKeys } from '@web/test-runner-commands';
+import '../../src/index.js';
+import type { CallStats, VoiceCallElement } from '../../src/index.js';
+import { agents, faultUrl, nextEvent, part, recordEvents, until } from '../support/helpers.js';
+import { watchAudioContexts } from '../support/leaks.js';
+
+const firefox = navigator.userAgent.includes('Firefox');
+
+async function connected(base = agents.open, attrs: { layout?: string; appearance?: string; lang?: string } = {}): Promise<VoiceCallElement> {
+  const wrapper = await fixture<HTMLDivElement>(
+    html`<div lang=${attrs.lang ?? 'en'}><voice-call base-url=${base} session-id="session_feedback" layout=${attrs.layout ?? 'full'} appearance=${attrs.appearance ?? 'auto'}></voice-call></div>`,
+  );
+  const el = wrapper.querySelector('voice-call')!;
+  await el.start();
+  await el.updateComplete;
+  return el;
+}
+
+/** Counts requestAnimationFrame calls; waits on frames through the original, so it counts only the widget's. */
+function watchFrames() {
+  const original = window.requestAnimationFrame;
+  const counter = { calls: 0 };
+  window.requestAnimationFrame = (callback) => {
+    counter.calls++;
+    return original.call(window, callback);
+  };
+  const frames = (n: number) =>
+    new Promise<void>((resolve) => {
+      const step = () => (--n <= 0 ? resolve() : original.call(window, step));
+      original.call(window, step);
+    });
+  /** Resolves once `n` frames pass with no widget frame requested. */
+  const idle = () => until(async () => {
+    const before = counter.calls;
+    await frames(3);
+    return counter.calls === before;
+  }, 'the meter loop to stop');
+  return { counter, frames, idle, restore: () => (window.requestAnimationFrame = original) };
+}
+
+const level = (el: VoiceCallElement, name: string) => Number(part(el, name)?.style.getPropertyValue('--level') || 0);
+
+describe('<voice-call> feedback during a call', () => {
+  let contexts: ReturnType<typeof watchAudioContexts>;
+  let frames: ReturnType<typeof watchFrames>;
+  beforeEach(() => {
+    contexts = watchAudioContexts();
+    frames = watchFrames();
+  });
+  afterEach(() => {
+    contexts.restore();
+    frames.restore();
+  });
+
+  it('meters both voices on one frame loop that stops off screen, in a hidden tab and after the call; the AudioContext closes at hang-up', async () => {
+    const el = await connected();
+    expect(contexts.made).to.equal(1);
+    expect(part(el, 'input-level')!.getAttribute('aria-hidden')).to.equal('true');
+    if (firefox) {
+      // Headless Firefox keeps every AudioContext suspended (NOTES.md): there are no samples to draw.
+      expect(contexts.open().map((context) => context.state)).to.deep.equal(['suspended']);
+    } else {
+      await until(() => level(el, 'input-level') > 0, 'your level to move');
+      await until(() => level(el, 'output-level') > 0, 'the agent level to move');
+      const before = frames.counter.calls;
+      await frames.frames(10);
+      expect(frames.counter.calls - before, 'one loop: one frame request per frame').to.be.within(8, 12);
+
+      el.hidden = true;
+      await frames.idle();
+      let resumedFrom = frames.counter.calls;
+      el.hidden = false;
+      await until(() => frames.counter.calls > resumedFrom, 'the loop to resume on screen');
+
+      Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+      document.dispatchEvent(new Event('visibilitychange'));
+      try {
+        await frames.idle();
+      } finally {
+        delete (document as { hidden?: boolean }).hidden;
+        document.dispatchEvent(new Event('visibilitychange'));
+      }
+      resumedFrom = frames.counter.calls;
+      await until(() => frames.counter.calls > resumedFrom, 'the loop to resume in a visible tab');
+    }
+
+    el.hangup();
+    await until(() => contexts.open().length === 0, 'the AudioContext to close');
+    await frames.idle();
+    // The next call opens a fresh context, closed again at its end.
+    await el.start();
+    expect(contexts.made).to.equal(2);
+    el.hangup();
+    await until(() => contexts.open().length === 0, 'every AudioContext to close');
+  });
+
+  it('draws no meters under prefers-reduced-motion (Chromium: Firefox cannot emulate it without CDP)', async function () {
+    if (firefox) this.skip();
+    await emulateMedia({ reducedMotion: 'reduce' });
+    try {
+      const el = await connected();
+      expect(getComputedStyle(part(el, 'input-level')!).display).to.equal('none');
+      const before = frames.counter.calls;
+      await frames.frames(5);
+      expect(frames.counter.calls).to.equal(before);
+      el.hangup();
+    } finally {
+      await emulateMedia({ reducedMotion: 'no-preference' });
+    }
+  });
+
+  it('reads connection quality once a second while connected: property, event, and a compact line formatted with Intl', async () => {
+    const el = await connected(agents.open, { lang: 'de' });
+    const first = (await nextEvent<CallStats>(el, 'voice-call-stats', 3000)).detail;
+    expect(el.stats).to.equal(first);
+    expect(first.rttMs).to.be.a('number').and.at.least(0);
+    expect(first.jitterMs).to.be.a('number').and.at.least(0);
+    expect(first.loss).to.be.within(0, 1);
+    expect(first.packetsReceived).to.be.greaterThan(0);
+    expect(first.packetsSent).to.be.greaterThan(0);
+    expect(first.bytesReceived).to.be.greaterThan(0);
+    expect(first.bytesSent).to.be.greaterThan(0);
+    await el.updateComplete;
+    const percent = new Intl.NumberFormat('de', { style: 'percent', maximumFractionDigits: 1 }).format(first.loss!);
+    const ms = (value: number) => new Intl.NumberFormat('de', { style: 'unit', unit: 'millisecond', maximumFractionDigits: 1 }).format(value);
+    expect(part(el, 'stats')!.textContent).to.equal(`Round trip ${ms(first.rttMs!)} · Loss ${percent} · Jitter ${ms(first.jitterMs!)}`);
+
+    const second = (await nextEvent<CallStats>(el, 'voice-call-stats', 3000)).detail;
+    expect(second.packetsReceived).to.be.greaterThan(first.packetsReceived);
+    el.hangup();
+    expect(el.stats, 'the last reading stays for the host').to.equal(second);
+  });
+
+  it('warns before the lease runs out: attribute, event, announced status; every event a host needs comes typed', async () => {
+    const wrapper = await fixture<HTMLDivElement>(
+      html`<div><voice-call base-url=${faultUrl('lease-60')} session-id="session_feedback" lease-warning="120"></voice-call></div>`,
+    );
+    const el = wrapper.querySelector('voice-call')!;
+    const log = recordEvents(wrapper, [
+      'voice-call-state-change',
+      'voice-call-connected',
+      'voice-call-lease-warning',
+      'voice-call-stats',
+      'voice-call-mute-change',
+      'voice-call-device-change',
+      'voice-call-ended',
+    ]);
+    await el.start();
+    const warning = log.of('voice-call-lease-warning')[0] ?? (await nextEvent<{ remainingMs: number }>(el, 'voice-call-lease-warning'));
+    expect(warning.detail.remainingMs).to.be.within(1, 60_000);
+    await el.updateComplete;
+    expect(el.hasAttribute('lease-warning')).to.be.true;
+    expect(part(el, 'status')!.textContent).to.equal('Connected · The call ends soon');
+    expect(part(el, 'time')!.textContent).to.match(/^0[01]:\d\d$/);
+
+    el.muted = true;
+    el.microphoneId = (await navigator.mediaDevices.enumerateDevices()).find((device) => device.kind === 'audioinput')!.deviceId;
+    await nextEvent(el, 'voice-call-device-change');
+    await nextEvent(el, 'voice-call-stats', 3000);
+    el.hangup();
+    expect(el.hasAttribute('lease-warning')).to.be.false;
+    const seen = new Set(log.events.map((event) => event.type));
+    expect([...seen].sort()).to.deep.equal([
+      'voice-call-connected',
+      'voice-call-device-change',
+      'voice-call-ended',
+      'voice-call-lease-warning',
+      'voice-call-mute-change',
+      'voice-call-state-change',
+      'voice-call-stats',
+    ]);
+    expect(log.events.every((event) => event.bubbles && event.composed)).to.be.true;
+  });
+
+  it('shows model, voice, provider, reasoning effort and ids in a disclosure that opens from the keyboard', async () => {
+    const el = await connected(faultUrl('v2'));
+    const details = part(el, 'details') as HTMLDetailsElement;
+    expect(details.localName).to.equal('details');
+    expect(details.open).to.be.false;
+    const summary = part(el, 'summary')!;
+    expect(summary.textContent).to.equal('Call details');
+    const rows = Object.fromEntries(
+      [...el.shadowRoot!.querySelectorAll('[part=term]')].map((term) => [term.textContent, term.nextElementSibling!.textContent]),
+    );
+    const call = el.call!;
+    expect(rows).to.include({ Model: call.model, Voice: call.voice, Provider: call.provider, Connection: call.voice_connection_id });
+    expect(rows['Reasoning effort'], 'a newer server sends none').to.equal('default');
+    if (call.provider_call_id) expect(rows['Provider call']).to.equal(call.provider_call_id);
+
+    summary.focus();
+    await sendKeys({ press: 'Enter' });
+    expect(details.open).to.be.true;
+    el.hangup();
+  });
+
+  it('compact layout: one row with the call and mute buttons, the status and the time left', async () => {
+    const el = await connected(agents.open, { layout: 'compact' });
+    const base = part(el, 'base')!;
+    expect(getComputedStyle(base).display).to.equal('flex');
+    for (const name of ['button', 'mute', 'status', 'lease']) expect(Boolean(part(el, name)), name).to.be.true;
+    for (const name of ['panel', 'details', 'stats']) expect(Boolean(part(el, name)), name).to.be.false;
+    el.hangup();
+  });
+
+  it('appearance="none" renders no chrome, yet the call runs, the events fire and the agent is bound to the audio element', async () => {
+    const el = await connected(agents.open, { appearance: 'none' });
+    expect(el.state).to.equal('connected');
+    expect([...el.shadowRoot!.querySelectorAll('*')].map((node) => node.localName)).to.deep.equal(['audio']);
+    const audio = el.shadowRoot!.querySelector('audio')!;
+    expect((audio.srcObject as MediaStream).getAudioTracks()[0]!.readyState).to.equal('live');
+    expect(el.getBoundingClientRect().height).to.equal(0);
+    await nextEvent(el, 'voice-call-stats', 3000);
+    el.hangup();
+  });
+});
