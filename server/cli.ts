@@ -1,5 +1,5 @@
 /**
- * Runs the reference agent: `node --import tsx server/cli.ts [--port N] [--lease S] [--token T] [--demo]`.
+ * Runs the reference agent: `node --import tsx server/cli.ts [--port N] [--lease S] [--token T] [--org ID] [--v2] [--demo]`.
  * With `--demo` the same server also serves the demo page through Vite, so the page and the agent share
  * one origin. Prints one line with the URL; call logs go to stderr.
  */
@@ -11,7 +11,7 @@ import { createAgentServer, type AgentServer } from './agent-server.ts';
 import { sendError } from './http.ts';
 
 const DEFAULT_PORT = 8787;
-const USAGE = 'usage: node --import tsx server/cli.ts [--port N] [--lease SECONDS] [--token TOKEN] [--demo]';
+const USAGE = 'usage: node --import tsx server/cli.ts [--port N] [--lease SECONDS] [--token TOKEN] [--org ORG_ID] [--v2] [--demo]';
 
 function fail(message: string): never {
   console.error(`${message}\n${USAGE}`);
@@ -32,6 +32,9 @@ try {
       port: { type: 'string' },
       lease: { type: 'string' },
       token: { type: 'string' },
+      // Require this X-Org-Id; answer create-call as a newer server does.
+      org: { type: 'string' },
+      v2: { type: 'boolean', default: false },
       demo: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -61,6 +64,8 @@ try {
     port,
     leaseSeconds,
     token: args.token,
+    orgId: args.org,
+    v2: args.v2,
     fallback: args.demo ? demo : undefined,
     log: (line) => console.error(line),
   });

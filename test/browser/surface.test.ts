@@ -49,6 +49,22 @@ describe('the end route', () => {
     expect((await agentCall(id)).endReason).to.equal('client-ended');
   });
 
+  it('reports a failed end request as an event, never as an error', async () => {
+    const el = await callElement({ base: agents.secured });
+    let requests = 0;
+    // Valid for the create request and the stream, revoked by the time of the hang-up.
+    el.getToken = () => (requests++ < 2 ? agents.token : 'revoked');
+    await el.start();
+    await nextEvent(el, 'voice-call-transcript');
+    const done = nextEvent<{ reason: string; ok: boolean; status: number }>(el, 'voice-call-end-request');
+    el.hangup();
+    expect((await done).detail).to.deep.equal({ reason: 'client_ended', ok: false, status: 401 });
+    await el.updateComplete;
+    expect(el.state).to.equal('ended');
+    expect(el.error).to.equal(null);
+    expect(part(el, 'error')).to.equal(null);
+  });
+
   it('is told page_unload on pagehide', async () => {
     const el = await callElement();
     await el.start();
