@@ -32,6 +32,11 @@ export interface VoiceCallStrings {
   rtt: string;
   loss: string;
   jitter: string;
+  /**
+   * Replacement error messages, looked up by the error's `code` (e.g. `NotAllowedError`), then its HTTP
+   * `status`, then its `kind`; without a match the built-in English message shows.
+   */
+  errors: Record<string, string>;
   /** Transcript labels: the caller, the agent, and the mark of an answer the caller talked over. */
   user: string;
   assistant: string;
@@ -79,6 +84,7 @@ export const DEFAULT_STRINGS: VoiceCallStrings = {
   rtt: 'Round trip',
   loss: 'Loss',
   jitter: 'Jitter',
+  errors: {},
   user: 'You',
   assistant: 'Agent',
   interrupted: '(interrupted)',

@@ -423,7 +423,9 @@ export class VoiceCallElement extends LitElement {
         ${active ? this.#toggle('mute', strings.mute, muted, () => (this.muted = !muted)) : nothing}
       </div>
       <div part="status" role="status">${status.filter(Boolean).join(' · ')}</div>
-      ${error ? html`<div part="error" role="alert">${error.message}</div>` : nothing}
+      ${error
+        ? html`<div part="error" role="alert">${strings.errors[error.code!] ?? strings.errors[error.status!] ?? strings.errors[error.kind] ?? error.message}</div>`
+        : nothing}
       ${connected && this.#blocked
         ? html`<button part="unblock" type="button" @click=${this.#unblock}>${strings.unblock}</button>`
         : nothing}
