@@ -187,13 +187,16 @@ function callInfo(body: unknown): VoiceCallInfo {
 }
 
 /** The server's clock minus ours, when the `Date` header is readable (cross-origin only if exposed). */
-export function clockSkewFrom(response: Response, receivedAt: number): number {
+export function clockSkewFrom(response: Response, receivedAt: number, sentAt = receivedAt): number {
   const date = response.headers.get('date');
   const serverTime = date === null ? Number.NaN : Date.parse(date);
   if (Number.isNaN(serverTime)) return 0;
-  // The header has whole-second resolution: skews under a second are noise.
-  const skew = serverTime - receivedAt;
-  return Math.abs(skew) < 1000 ? 0 : skew;
+  // The header is truncated to the second and stamped during the round trip, so the server's clock at
+  // receipt lies in [serverTime, serverTime + 1 s + round trip]. Only a local time outside that
+  // window is skew, and only by the distance to its nearest edge: guessing more would shift the lease
+  // the wrong way as often as the right one.
+  if (receivedAt < serverTime) return serverTime - receivedAt;
+  return Math.min(0, serverTime + 1000 - sentAt);
 }
 
 /**
@@ -210,6 +213,7 @@ export async function createCall(
 ): Promise<CreateCallResult> {
   const { agentId, channelId, providerId } = options;
   const channel = present(agentId) && present(channelId);
+  const sentAt = Date.now();
   const response = await send(
     config,
     channel ? apiUrl(config.baseUrl, 'agents', agentId, 'channels', channelId!, 'voice', 'calls') : apiUrl(config.baseUrl, 'sessions', sessionId, 'voice', 'calls'),
@@ -225,7 +229,7 @@ export async function createCall(
     if (signal?.aborted) throw cause;
     throw new VoiceCallError(ErrorKind.Network, 'The connection dropped while the call was being set up.', { cause });
   }
-  const clockSkewMs = clockSkewFrom(response, receivedAt);
+  const clockSkewMs = clockSkewFrom(response, receivedAt, sentAt);
   if (!channel) return { call: parseCallInfo(text), clockSkewMs };
   const { session, voice } = (parseJson(text) ?? {}) as { session?: EverrunsSession; voice?: unknown };
   if (typeof session?.id !== 'string') throw protocolError('session is missing');

@@ -2,7 +2,7 @@
 // injects server answers here; the real server is exercised by the browser end-to-end tests.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { apiUrl, buildCreateCallRequest, createCall, endCall, parseCallInfo } from '../../src/api/client.ts';
+import { apiUrl, buildCreateCallRequest, clockSkewFrom, createCall, endCall, parseCallInfo } from '../../src/api/client.ts';
 import { VoiceCallError } from '../../src/api/errors.ts';
 import { parseErrorBody, parseRetryAfter } from '../../src/api/problem.ts';
 
@@ -154,6 +154,17 @@ describe('response validation', () => {
     const { fetch } = stubFetch(() => new Response(JSON.stringify(VALID), { status: 201, headers: { date: serverNow } }));
     const { clockSkewMs } = await createCall({ baseUrl: 'https://x.test', fetch }, 's', 'SDP', {});
     assert.ok(Math.abs(clockSkewMs - 120_000) < 2000, `skew ${clockSkewMs}`);
+  });
+
+  it('reads no skew from a Date header that only lags by its own truncation', () => {
+    const receivedAt = Date.parse('2030-01-01T00:00:10.900Z');
+    const at = (date: string) => clockSkewFrom(new Response('', { headers: { date } }), receivedAt);
+    assert.equal(at('Tue, 01 Jan 2030 00:00:10 GMT'), 0);
+    assert.equal(at('Tue, 01 Jan 2030 00:00:09 GMT'), -900);
+    assert.equal(at('Tue, 01 Jan 2030 00:00:12 GMT'), 1100);
+    assert.equal(clockSkewFrom(new Response(''), receivedAt), 0);
+    // A slow round trip widens the window: 00:00:09 could have been stamped up to 1.5 s before receipt.
+    assert.equal(clockSkewFrom(new Response('', { headers: { date: 'Tue, 01 Jan 2030 00:00:09 GMT' } }), receivedAt, receivedAt - 500), -400);
   });
 });
 
