@@ -54,7 +54,10 @@ const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 // Vite starts after the server, because its HMR WebSocket attaches to it; until then the page waits.
 let vite: ViteDevServer | undefined;
 const demo = (req: IncomingMessage, res: ServerResponse) => {
-  if (vite) vite.middlewares(req, res);
+  // The printed URL is /demo/, but people type the bare host.
+  if (req.url === '/' || req.url === '/demo') {
+    res.writeHead(302, { Location: '/demo/' }).end();
+  } else if (vite) vite.middlewares(req, res);
   else sendError(res, 503, 'the demo is still starting', { 'Retry-After': '1' });
 };
 
