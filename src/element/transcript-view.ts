@@ -8,9 +8,10 @@ export const transcriptStyles = css`
   [part='transcript'] {
     max-height: var(--voice-call-transcript-height, 12em);
     overflow: auto;
-    margin: 0.5em 0 0;
-    padding: 0;
-    list-style: none;
+    margin-top: 0.5em;
+  }
+  [part~='turn'] {
+    margin: 0.25em 0;
   }
   [part~='partial'] {
     color: var(--voice-call-muted-color, #555);
@@ -49,9 +50,10 @@ export class TranscriptView implements ReactiveController {
   };
 
   render(strings: VoiceCallStrings) {
-    return html`<ol part="transcript" role="log" @scroll=${this.#onScroll}>${this.transcript.turns.map(
+    // A log of paragraphs: `role="log"` on a list would strip the list semantics its items need.
+    return html`<div part="transcript" role="log" @scroll=${this.#onScroll}>${this.transcript.turns.map(
       ({ role, text, final, interrupted }) =>
-        html`<li part="turn ${role}${final ? '' : ' partial'}${interrupted ? ' interrupted' : ''}"><b>${strings[role]}:</b> ${text}${interrupted ? html` <i>${strings.interrupted}</i>` : nothing}</li>`,
-    )}</ol>`;
+        html`<p part="turn ${role}${final ? '' : ' partial'}${interrupted ? ' interrupted' : ''}"><b>${strings[role]}:</b> ${text}${interrupted ? html` <i>${strings.interrupted}</i>` : nothing}</p>`,
+    )}</div>`;
   }
 }

@@ -55,7 +55,7 @@ const STORAGE_KEY = 'voice-call-devices';
  * @csspart stats - Round trip, loss and jitter.
  * @csspart details - The disclosure with model, voice, provider and ids; `summary`, `list`, `term`, `value` inside it.
  * @csspart audio - The agent's audio element (never shown).
- * @csspart transcript - The live transcript (with the `transcript` attribute), a list of `turn` items, each also `user` or `assistant`, `partial` until final, and `interrupted`.
+ * @csspart transcript - The live transcript (with the `transcript` attribute, `role="log"`): one `turn` paragraph per turn, each also `user` or `assistant`, `partial` until final, and `interrupted`.
  *
  * @cssprop [--voice-call-accent=#0b57d0] - Button and focus colour.
  * @cssprop [--voice-call-danger=#b3261e] - Hang-up button and error colour.

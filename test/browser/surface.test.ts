@@ -154,12 +154,13 @@ describe('the live transcript', () => {
     expect(greeting.getAttribute('part')).to.equal('turn assistant interrupted');
     expect(greeting.textContent).to.contain('(interrupted)');
     expect(greeting.textContent!.replace(/\s+/g, ' ')).not.to.contain(GREETING);
+    await expect(el).to.be.accessible();
     el.hangup();
   });
 
   it('follows the newest turn unless the user scrolled up', async () => {
     const el = await callElement({ muted: true });
-    el.style.cssText = 'display:block;width:220px;--voice-call-transcript-height:2em';
+    el.style.cssText = 'display:block;width:220px;--voice-call-transcript-height:1.5em';
     await el.start();
     const list = el.shadowRoot!.querySelector('[part=transcript]') as HTMLElement;
     const atBottom = () => Math.abs(list.scrollHeight - list.clientHeight - list.scrollTop) < 2;
@@ -168,7 +169,7 @@ describe('the live transcript', () => {
       list.scrollTop = top;
       return event;
     };
-    await until(() => list.scrollHeight > list.clientHeight + 20, 'the transcript to overflow');
+    await until(() => list.scrollHeight > list.clientHeight + 10, 'the transcript to overflow');
     await el.updateComplete;
     expect(atBottom()).to.be.true;
 
