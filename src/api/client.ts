@@ -1,4 +1,4 @@
-import { ErrorKind, VoiceCallError } from './errors.js';
+import { ErrorKind, VoiceCallError, fail } from './errors.js';
 import { httpError } from './problem.js';
 import {
   DEFAULT_REQUEST_TIMEOUT_MS,
@@ -14,7 +14,7 @@ import {
 export function apiUrl(baseUrl: string, ...segments: string[]): string {
   const encode = (segment: string) => {
     // `.` and `..`, even percent-encoded, are path steps to every URL parser: no id can be one.
-    if (/^\.\.?$/.test(segment)) throw new VoiceCallError(ErrorKind.Config, 'The session id is not valid.', { code: 'invalid-id' });
+    if (/^\.\.?$/.test(segment)) throw fail(ErrorKind.Config, 'The session id is not valid.', 'invalid-id');
     return encodeURIComponent(segment);
   };
   return `${baseUrl.replace(/\/+$/, '')}/v1/${segments.map(encode).join('/')}`;
@@ -58,30 +58,9 @@ export async function headersFor(config: ApiConfig): Promise<Headers> {
   return headers;
 }
 
-/** One timeout plus the caller's signal, without relying on `AbortSignal.any` (Safari 17.4+). */
-function linkedSignal(signal: AbortSignal | undefined, timeoutMs: number) {
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, timeoutMs);
-  const forward = () => controller.abort(signal?.reason);
-  if (signal?.aborted) forward();
-  else signal?.addEventListener('abort', forward, { once: true });
-  return {
-    signal: controller.signal,
-    timedOut: () => timedOut,
-    dispose: () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', forward);
-    },
-  };
-}
-
-/** An abort the caller asked for; the session treats it as "nothing to report". */
-export function isAbort(error: unknown): boolean {
-  return (error as { name?: string } | null)?.name === 'AbortError';
+/** Every request of ours goes out with the host's `fetch` (tests inject one) and its cookie policy. */
+export function request(config: ApiConfig, url: string, init: RequestInit): Promise<Response> {
+  return (config.fetch ?? fetch)(url, { credentials: config.credentials ?? 'same-origin', ...init });
 }
 
 async function send(
@@ -90,40 +69,40 @@ async function send(
   body: unknown,
   signal: AbortSignal | undefined,
 ): Promise<Response> {
-  const doFetch = config.fetch ?? globalThis.fetch.bind(globalThis);
   const timeoutMs = config.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const attempt = async () => {
-    const link = linkedSignal(signal, timeoutMs);
+    // One timeout plus the caller's signal, without relying on `AbortSignal.any` (Safari 17.4+).
+    const link = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      link.abort();
+    }, timeoutMs);
+    const forward = () => link.abort(signal?.reason);
+    if (signal?.aborted) forward();
+    else signal?.addEventListener('abort', forward, { once: true });
     try {
       // The timeout covers the host's getToken too: a token endpoint that hangs must not hang the call.
       const headers = await Promise.race([
         headersFor(config),
         new Promise<never>((_, reject) => link.signal.addEventListener('abort', () => reject(link.signal.reason), { once: true })),
       ]);
-      return await doFetch(url, {
+      return await request(config, url, {
         method: 'POST',
         headers,
         body: JSON.stringify(body),
-        credentials: config.credentials ?? 'same-origin',
         // A redirect on this API means a login wall or a misconfigured base URL; following it turns a
         // clear auth problem into a confusing "not JSON" one.
         redirect: 'manual',
         signal: link.signal,
       });
     } catch (cause) {
-      if (link.timedOut()) {
-        throw new VoiceCallError(ErrorKind.Network, `The voice service did not answer within ${Math.ceil(timeoutMs / 1000)} s.`, {
-          code: 'timeout',
-          cause,
-        });
-      }
+      if (timedOut) throw fail(ErrorKind.Network, `The voice service did not answer within ${Math.ceil(timeoutMs / 1000)} s.`, 'timeout', cause);
       if (signal?.aborted) throw cause;
-      throw new VoiceCallError(ErrorKind.Network, 'Could not reach the voice service. Check your connection.', {
-        code: 'network',
-        cause,
-      });
+      throw fail(ErrorKind.Network, 'Could not reach the voice service. Check your connection.', 'network', cause);
     } finally {
-      link.dispose();
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', forward);
     }
   };
   const response = await attempt();
@@ -146,7 +125,7 @@ function failIfNotOk(response: Response): Promise<never> | null {
 }
 
 function protocolError(message: string, cause?: unknown): VoiceCallError {
-  return new VoiceCallError(ErrorKind.Protocol, `The voice service sent an unexpected answer: ${message}.`, { cause });
+  return fail(ErrorKind.Protocol, `The voice service sent an unexpected answer: ${message}.`, null, cause);
 }
 
 function optionalString(value: unknown): string | null {
@@ -227,7 +206,7 @@ export async function createCall(
     text = await response.text();
   } catch (cause) {
     if (signal?.aborted) throw cause;
-    throw new VoiceCallError(ErrorKind.Network, 'The connection dropped while the call was being set up.', { cause });
+    throw fail(ErrorKind.Network, 'The connection dropped while the call was being set up.', null, cause);
   }
   const clockSkewMs = clockSkewFrom(response, receivedAt, sentAt);
   if (!channel) return { call: parseCallInfo(text), clockSkewMs };
@@ -250,13 +229,11 @@ export async function endCall(
   reason: ServerEndReason,
 ): Promise<{ ok: boolean; status: number | null; error?: unknown }> {
   const url = apiUrl(config.baseUrl, 'sessions', sessionId, 'voice', voiceConnectionId, 'end');
-  const doFetch = config.fetch ?? globalThis.fetch.bind(globalThis);
   try {
-    const response = await doFetch(url, {
+    const response = await request(config, url, {
       method: 'POST',
       headers: await headersFor(config),
       body: JSON.stringify({ reason }),
-      credentials: config.credentials ?? 'same-origin',
       keepalive: true,
       // Nobody waits on it, but no request of ours stays open for ever.
       signal: AbortSignal.timeout?.(config.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS),

@@ -48,6 +48,10 @@ export class VoiceCallError extends Error {
   }
 }
 
+/** The common shape of our own errors, one line at each of the many places that raise one. */
+export const fail = (kind: ErrorKind, message: string, code?: string | null, cause?: unknown): VoiceCallError =>
+  new VoiceCallError(kind, message, { code, cause });
+
 const HTTP_MESSAGES: Record<number, string> = {
   400: 'The call request was rejected.',
   401: 'You are not signed in, or your session has expired.',
@@ -85,8 +89,5 @@ export function microphoneError(cause: unknown): VoiceCallError {
     AbortError: 'The microphone could not be started. Try again.',
     TypeError: 'This page cannot use the microphone (it must be served over HTTPS).',
   };
-  return new VoiceCallError(ErrorKind.Microphone, messages[name] ?? 'The microphone could not be used.', {
-    code: name,
-    cause,
-  });
+  return fail(ErrorKind.Microphone, messages[name] ?? 'The microphone could not be used.', name, cause);
 }

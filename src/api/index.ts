@@ -1,5 +1,6 @@
 export * from './types.js';
-export * from './errors.js';
-export { createCall, endCall, apiUrl, buildCreateCallRequest, parseCallInfo, isAbort, type ServerEndReason } from './client.js';
-export { parseErrorBody, parseRetryAfter } from './problem.js';
+// Only what a host or a custom UI calls: request building and body parsing stay internal (tree-shaken
+// bundles would keep their names in the export list for nobody).
+export { ErrorKind, VoiceCallError, type VoiceCallErrorInit } from './errors.js';
+export { createCall, endCall, type ServerEndReason } from './client.js';
 export { followSession, type SessionEvent } from './sse.js';

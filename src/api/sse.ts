@@ -1,4 +1,4 @@
-import { apiUrl, headersFor } from './client.js';
+import { apiUrl, headersFor, request } from './client.js';
 import type { ApiConfig } from './types.js';
 
 /** One event of a session's stream: `{id, type, data}`. */
@@ -40,7 +40,7 @@ export async function followSession(
       const headers = await headersFor(config);
       headers.set('Accept', 'text/event-stream');
       const url = apiUrl(config.baseUrl, 'sessions', sessionId, 'sse') + (lastId && `?since_id=${encodeURIComponent(lastId)}`);
-      const response = await (config.fetch ?? fetch)(url, { headers, credentials: config.credentials ?? 'same-origin', signal: link.signal });
+      const response = await request(config, url, { headers, signal: link.signal });
       const { status } = response;
       if (!response.ok) {
         // getToken runs before every request: an expired token gets one fresh try, as in createCall.

@@ -1,5 +1,5 @@
 import { createCall, endCall, isSecureBase, type ServerEndReason } from '../api/client.js';
-import { ErrorKind, VoiceCallError } from '../api/errors.js';
+import { ErrorKind, VoiceCallError, fail } from '../api/errors.js';
 import type { ApiConfig, CallOptions, EverrunsSession, VoiceCallInfo } from '../api/types.js';
 import { waitForConnected } from './connection.js';
 import { Emitter } from './emitter.js';
@@ -64,12 +64,13 @@ export const CALL_DEFAULTS = {
   leaseWarningMs: 30_000,
 } as const;
 
+// Keyed by the `EndReason` values themselves: computed keys would cost a lookup each in the bundle.
 const SERVER_END_REASONS: Partial<Record<EndReason, ServerEndReason>> = {
-  [EndReason.Hangup]: 'client_ended',
-  [EndReason.LeaseExpired]: 'client_ended',
-  [EndReason.Error]: 'client_error',
-  [EndReason.ElementRemoved]: 'element_removed',
-  [EndReason.PageHidden]: 'page_unload',
+  hangup: 'client_ended',
+  'lease-expired': 'client_ended',
+  error: 'client_error',
+  'element-removed': 'element_removed',
+  'page-hidden': 'page_unload',
 };
 
 /** One attempt's resources. A hang-up aborts it, so a late answer can never revive a dead call. */
@@ -253,7 +254,7 @@ export class CallSession extends Emitter<CallSessionEvents> {
     try {
       // Refused before the microphone is even asked for.
       if (!isSecureBase(config.baseUrl)) {
-        throw new VoiceCallError(ErrorKind.Config, 'The voice service address (base-url) must start with https://.', { code: 'insecure-base-url' });
+        throw fail(ErrorKind.Config, 'The voice service address (base-url) must start with https://.', 'insecure-base-url');
       }
       const stream = await this.#mic(attempt);
       if (attempt.aborted) return;
@@ -282,21 +283,21 @@ export class CallSession extends Emitter<CallSessionEvents> {
       this.#call = call;
       attempt.lease = new Lease(call.expires_at, clockSkewMs);
       if (attempt.lease.remainingMs() <= 0) {
-        throw new VoiceCallError(ErrorKind.Lease, 'The call’s time had already run out when it started.', { code: 'lease-expired' });
+        throw fail(ErrorKind.Lease, 'The call’s time had already run out when it started.', 'lease-expired');
       }
 
       try {
         await pc.setRemoteDescription({ type: 'answer', sdp: call.answer_sdp });
       } catch (cause) {
         if (attempt.aborted) return;
-        throw new VoiceCallError(ErrorKind.Protocol, 'The voice service sent an answer this browser cannot use.', { code: 'bad-answer-sdp', cause });
+        throw fail(ErrorKind.Protocol, 'The voice service sent an answer this browser cannot use.', 'bad-answer-sdp', cause);
       }
       await waitForConnected(pc, config.connectTimeoutMs ?? CALL_DEFAULTS.connectTimeoutMs, attempt.abort.signal);
       if (attempt.aborted) return;
       this.#onConnected(attempt, pc);
     } catch (cause) {
       // After a hang-up this is the teardown failing what was in flight; #finish ignores it.
-      this.#finish(attempt, EndReason.Error, cause instanceof VoiceCallError ? cause : new VoiceCallError(ErrorKind.WebRtc, 'The call could not be set up.', { cause }));
+      this.#finish(attempt, EndReason.Error, cause instanceof VoiceCallError ? cause : fail(ErrorKind.WebRtc, 'The call could not be set up.', null, cause));
     }
   }
 
@@ -385,12 +386,12 @@ export class CallSession extends Emitter<CallSessionEvents> {
       case 'disconnected':
         // Wi-Fi hand-overs and short drops recover on their own; give them a bounded chance.
         attempt.graceTimer ??= setTimeout(
-          () => this.#finish(attempt, EndReason.Error, new VoiceCallError(ErrorKind.WebRtc, 'The connection was lost. Check your network, then call again.', { code: 'disconnected' })),
+          () => this.#finish(attempt, EndReason.Error, fail(ErrorKind.WebRtc, 'The connection was lost. Check your network, then call again.', 'disconnected')),
           attempt.config.disconnectGraceMs ?? CALL_DEFAULTS.disconnectGraceMs,
         );
         break;
       case 'failed':
-        this.#finish(attempt, EndReason.Error, new VoiceCallError(ErrorKind.WebRtc, 'The connection failed.', { code: 'failed' }));
+        this.#finish(attempt, EndReason.Error, fail(ErrorKind.WebRtc, 'The connection failed.', 'failed'));
         break;
       case 'closed':
         this.#finish(attempt, EndReason.RemoteEnded, null);

@@ -1,4 +1,4 @@
-import { ErrorKind, VoiceCallError } from '../api/errors.js';
+import { ErrorKind, fail, type VoiceCallError } from '../api/errors.js';
 
 function linkState(pc: RTCPeerConnection): RTCPeerConnectionState | RTCIceConnectionState {
   // connectionState is the aggregate (ICE + DTLS); older engines only have the ICE one.
@@ -14,11 +14,12 @@ export function isLinkUp(pc: RTCPeerConnection): boolean {
 export function waitForConnected(pc: RTCPeerConnection, timeoutMs: number, signal: AbortSignal): Promise<void> {
   if (isLinkUp(pc)) return Promise.resolve();
   return new Promise((resolve, reject) => {
+    // Aborting it removes every listener below at once.
+    const listening = new AbortController();
+    const options = { signal: listening.signal };
     const finish = (error?: VoiceCallError) => {
       clearTimeout(timer);
-      pc.removeEventListener('connectionstatechange', check);
-      pc.removeEventListener('iceconnectionstatechange', check);
-      signal.removeEventListener('abort', aborted);
+      listening.abort();
       if (error) reject(error);
       else resolve();
     };
@@ -26,16 +27,15 @@ export function waitForConnected(pc: RTCPeerConnection, timeoutMs: number, signa
       if (isLinkUp(pc)) return finish();
       const state = linkState(pc);
       if (state === 'failed' || state === 'closed') {
-        finish(new VoiceCallError(ErrorKind.WebRtc, 'Could not connect the audio. A firewall may be blocking it.', { code: `ice-${state}` }));
+        finish(fail(ErrorKind.WebRtc, 'Could not connect the audio. A firewall may be blocking it.', `ice-${state}`));
       }
     };
-    const aborted = () => finish(new VoiceCallError(ErrorKind.WebRtc, 'The call was cancelled.', { code: 'aborted' }));
     const timer = setTimeout(
-      () => finish(new VoiceCallError(ErrorKind.WebRtc, `Could not connect the audio within ${Math.ceil(timeoutMs / 1000)} s.`, { code: 'ice-timeout' })),
+      () => finish(fail(ErrorKind.WebRtc, `Could not connect the audio within ${Math.ceil(timeoutMs / 1000)} s.`, 'ice-timeout')),
       timeoutMs,
     );
-    pc.addEventListener('connectionstatechange', check);
-    pc.addEventListener('iceconnectionstatechange', check);
-    signal.addEventListener('abort', aborted, { once: true });
+    pc.addEventListener('connectionstatechange', check, options);
+    pc.addEventListener('iceconnectionstatechange', check, options);
+    signal.addEventListener('abort', () => finish(fail(ErrorKind.WebRtc, 'The call was cancelled.', 'aborted')), options);
   });
 }

@@ -19,12 +19,13 @@ export function waitForIceGathering(pc: RTCPeerConnection, options: IceGathering
   if (pc.iceGatheringState === 'complete') return Promise.resolve();
   return new Promise((resolve) => {
     let settleTimer: ReturnType<typeof setTimeout> | undefined;
+    // Aborting it removes every listener below at once.
+    const listening = new AbortController();
+    const on = { signal: listening.signal };
     const done = () => {
       clearTimeout(boundTimer);
       clearTimeout(settleTimer);
-      pc.removeEventListener('icegatheringstatechange', onState);
-      pc.removeEventListener('icecandidate', onCandidate);
-      options.signal?.removeEventListener('abort', done);
+      listening.abort();
       resolve();
     };
     const onState = () => {
@@ -38,8 +39,8 @@ export function waitForIceGathering(pc: RTCPeerConnection, options: IceGathering
       }
     };
     const boundTimer = setTimeout(done, options.timeoutMs);
-    pc.addEventListener('icegatheringstatechange', onState);
-    pc.addEventListener('icecandidate', onCandidate);
-    options.signal?.addEventListener('abort', done, { once: true });
+    pc.addEventListener('icegatheringstatechange', onState, on);
+    pc.addEventListener('icecandidate', onCandidate, on);
+    options.signal?.addEventListener('abort', done, on);
   });
 }

@@ -1,4 +1,4 @@
-import { ErrorKind, VoiceCallError, microphoneError } from '../api/errors.js';
+import { ErrorKind, fail, microphoneError } from '../api/errors.js';
 
 export type GetUserMedia = (constraints: MediaStreamConstraints) => Promise<MediaStream>;
 
@@ -19,10 +19,10 @@ export async function acquireMicrophone(
   audio: MediaTrackConstraints,
 ): Promise<MediaStream> {
   if (!getUserMedia) {
-    throw new VoiceCallError(
+    throw fail(
       ErrorKind.Microphone,
       'This page cannot use the microphone: it must be served over HTTPS, in a browser that supports calls.',
-      { code: 'unsupported' },
+      'unsupported',
     );
   }
   try {
