@@ -1,5 +1,6 @@
-// The QA console: every attribute editable, faults of the reference agent selectable, events on a timeline.
-import '../src/index.js';
+// The QA console: every attribute editable, faults of the reference agent selectable, events on a timeline,
+// live connection quality, device pickers.
+import { VoiceCallEvent, type CallStats } from '../src/index.js';
 import { FAULT_MODES } from '../server/faults.js';
 import './phases.js';
 
@@ -37,14 +38,21 @@ function faultPrefix(): string {
   return modes.length ? `/_fault/${modes.join(',')}` : '';
 }
 
+const TEXT_ATTRIBUTES = [
+  'session-id', 'agent-id', 'channel-id', 'model', 'voice', 'instructions', 'provider-id', 'reasoning-effort', 'org-id',
+  'lease-warning', 'request-timeout', 'credentials', 'layout', 'appearance', 'volume', 'microphone-id', 'speaker-id',
+];
+const BOOLEAN_ATTRIBUTES = ['muted', 'agent-muted', 'remember-devices', 'transcript'];
+
 function apply(): void {
   const data = new FormData(form);
   const text = (name: string) => String(data.get(name) ?? '').trim();
-  for (const name of ['session-id', 'model', 'voice', 'instructions', 'provider-id', 'reasoning-effort', 'org-id', 'lease-warning']) {
+  for (const name of TEXT_ATTRIBUTES) {
     const value = text(name);
     if (value) call.setAttribute(name, value);
     else call.removeAttribute(name);
   }
+  for (const name of BOOLEAN_ATTRIBUTES) call.toggleAttribute(name, data.has(name));
   call.setAttribute('base-url', (text('base-url') || `${location.origin}`) + faultPrefix());
   call.token = text('token') || null;
 }
@@ -59,21 +67,56 @@ function log(type: string, detail: unknown): void {
   const time = document.createElement('time');
   time.textContent = `+${((performance.now() - started) / 1000).toFixed(3)} s`;
   // textContent only: details can hold server text, which must never become markup.
-  item.append(time, `${type} ${JSON.stringify(detail)}`);
+  // Long strings (the SDP) are cut, so one event stays a line or two.
+  item.append(time, `${type} ${JSON.stringify(detail, (_, value) => (typeof value === 'string' && value.length > 80 ? `${value.slice(0, 80)}…` : value))}`);
   timeline.append(item);
-  item.scrollIntoView({ block: 'nearest' });
+  // Scroll the list, not the page: the widget must stay in view while events arrive.
+  timeline.scrollTop = timeline.scrollHeight;
 }
 
-for (const type of [
-  'voice-call-state-change',
-  'voice-call-connected',
-  'voice-call-ended',
-  'voice-call-error',
-  'voice-call-lease-warning',
-  'voice-call-mute-change',
-] as const) {
-  call.addEventListener(type, (event) => log(type, (event as CustomEvent).detail));
+// Every event on the timeline, except the stats: once a second they would drown it, so they get a panel.
+for (const type of Object.values(VoiceCallEvent)) {
+  if (type !== VoiceCallEvent.Stats) call.addEventListener(type, (event) => log(type, (event as CustomEvent).detail));
 }
+
+// The widget's own buttons reflect `muted` and `agent-muted`: keep the checkboxes in step.
+new MutationObserver(() => {
+  for (const name of ['muted', 'agent-muted']) (form.elements.namedItem(name) as HTMLInputElement).checked = call.hasAttribute(name);
+}).observe(call, { attributes: true, attributeFilter: ['muted', 'agent-muted'] });
+
+const statsList = document.querySelector<HTMLDListElement>('#stats')!;
+const ms = new Intl.NumberFormat(undefined, { style: 'unit', unit: 'millisecond', maximumFractionDigits: 1 });
+const percent = new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 2 });
+const count = new Intl.NumberFormat();
+call.addEventListener('voice-call-stats', ({ detail: s }: CustomEvent<CallStats>) => {
+  const or = (value: number | null, format: Intl.NumberFormat) => (value === null ? '—' : format.format(value));
+  const rows: [string, string][] = [
+    ['round trip', or(s.rttMs, ms)],
+    ['jitter in / out', `${or(s.jitterMs, ms)} / ${or(s.remoteJitterMs, ms)}`],
+    ['loss in / out', `${or(s.loss, percent)} / ${or(s.remoteLoss, percent)}`],
+    ['packets in / out', `${count.format(s.packetsReceived)} / ${count.format(s.packetsSent)}`],
+    ['bytes in / out', `${count.format(s.bytesReceived)} / ${count.format(s.bytesSent)}`],
+  ];
+  statsList.replaceChildren(...rows.flatMap(([term, value]) => [Object.assign(document.createElement('dt'), { textContent: term }), Object.assign(document.createElement('dd'), { textContent: value })]));
+  document.querySelector('#stats-empty')!.toggleAttribute('hidden', true);
+});
+
+// Device pickers for microphone-id / speaker-id; devices have labels once the microphone was allowed.
+async function listDevices(): Promise<void> {
+  const devices = (await navigator.mediaDevices?.enumerateDevices()) ?? [];
+  for (const select of document.querySelectorAll<HTMLSelectElement>('select.devices')) {
+    const chosen = select.value;
+    const options = devices
+      .filter((device) => device.kind === select.dataset.kind && device.label)
+      .map((device) => Object.assign(document.createElement('option'), { value: device.deviceId, textContent: device.label }));
+    select.replaceChildren(select.options[0]!, ...options);
+    select.value = chosen;
+    if (select.selectedIndex < 0) select.selectedIndex = 0;
+  }
+}
+navigator.mediaDevices?.addEventListener('devicechange', listDevices);
+call.addEventListener('voice-call-connected', listDevices);
+void listDevices();
 
 document.querySelector('#start')!.addEventListener('click', () => call.start().catch(() => undefined));
 document.querySelector('#hangup')!.addEventListener('click', () => call.hangup());

@@ -62,7 +62,8 @@ export class CallController implements ReactiveController {
 
   #setLeaseWarning(on: boolean): void {
     this.leaseWarning = on;
-    this.host.toggleAttribute('lease-warning', on);
+    // Not `lease-warning`: that attribute is the host's setting (seconds), which this must never overwrite.
+    this.host.toggleAttribute('lease-ending', on);
     this.host.requestUpdate();
   }
 

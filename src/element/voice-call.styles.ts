@@ -10,6 +10,7 @@ export const styles = css`
     --_bg: var(--voice-call-background, #fff);
     --_border: var(--voice-call-border-color, #c4c7c5);
     display: inline-block;
+    max-width: 100%;
     font: var(--voice-call-font, 14px/1.4 system-ui, sans-serif);
     color: var(--_fg);
   }
@@ -49,6 +50,9 @@ export const styles = css`
     color: inherit;
     min-width: 0;
   }
+  select {
+    width: 100%;
+  }
   button {
     cursor: pointer;
     min-height: var(--voice-call-size, 2.5em);
@@ -66,9 +70,12 @@ export const styles = css`
   }
   :host([state='connected']) [part='button'],
   :host([state='connecting']) [part='button'],
-  :host([state='requesting-microphone']) [part='button'],
-  [aria-pressed='true'] {
+  :host([state='requesting-microphone']) [part='button'] {
     background: var(--_danger);
+  }
+  /* A pressed toggle is filled with the text colour: apart from both the blue call and the red hang-up. */
+  [aria-pressed='true'] {
+    background: var(--_fg);
   }
   :focus-visible {
     outline: 3px solid var(--_accent);
@@ -83,14 +90,21 @@ export const styles = css`
   [part='lease'] {
     font-variant-numeric: tabular-nums;
   }
-  :host([lease-warning]) [part='lease'] {
+  :host([lease-ending]) [part='lease'] {
     color: var(--_danger);
     font-weight: 600;
+  }
+  [part='agent'] {
+    flex-wrap: nowrap;
+  }
+  [part='volume'] {
+    flex: 1;
+    min-width: 4em;
   }
   [part='panel'],
   [part='list'] {
     display: grid;
-    grid-template-columns: auto 1fr;
+    grid-template-columns: max-content 1fr;
     align-items: center;
     gap: 0.25em 0.75em;
     margin: 0;

@@ -70,6 +70,7 @@ const STORAGE_KEY = 'voice-call-devices';
  * @cssprop [--voice-call-transcript-height=12em] - Height of the transcript before it scrolls.
  *
  * @attr {string} state - Read-only: the call state, reflected for styling (`voice-call[state=connected]`).
+ * @attr {boolean} lease-ending - Read-only: present while the lease warning is on (within `lease-warning` seconds of expiry).
  */
 export class VoiceCallElement extends LitElement {
   static override styles = [styles, transcriptStyles];

@@ -78,7 +78,7 @@ describe('<voice-call> accessibility, theming and words', () => {
     const warned = await element(faultUrl('lease-60'));
     warned.leaseWarningSeconds = 120;
     await warned.start();
-    await until(() => warned.hasAttribute('lease-warning'), 'the lease warning');
+    await until(() => warned.hasAttribute('lease-ending'), 'the lease warning');
     await warned.updateComplete;
     await expect(warned).to.be.accessible();
     warned.hangup();

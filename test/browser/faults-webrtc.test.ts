@@ -196,7 +196,7 @@ describe('fault matrix: the media path', function () {
     expect(log.of('voice-call-ended')[0]!.detail).to.deep.equal({ reason: 'lease-expired', error: null });
     expect(log.of('voice-call-error')).to.have.length(0);
     expect(el.state).to.equal('ended');
-    expect(el.hasAttribute('lease-warning')).to.be.false;
+    expect(el.hasAttribute('lease-ending')).to.be.false;
     await resources.released();
     // Both sides run out at the same instant; whichever acts first, the agent's call is over.
     const record = await until(async () => ((await agentCall(id)).state === 'ended' ? agentCall(id) : null), 'the agent to end the call');

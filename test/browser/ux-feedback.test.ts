@@ -152,7 +152,7 @@ describe('<voice-call> feedback during a call', () => {
     const warning = log.of('voice-call-lease-warning')[0] ?? (await nextEvent<{ remainingMs: number }>(el, 'voice-call-lease-warning'));
     expect(warning.detail.remainingMs).to.be.within(1, 60_000);
     await el.updateComplete;
-    expect(el.hasAttribute('lease-warning')).to.be.true;
+    expect(el.hasAttribute('lease-ending')).to.be.true;
     expect(part(el, 'status')!.textContent).to.equal('Connected · The call ends soon');
     expect(part(el, 'time')!.textContent).to.match(/^0[01]:\d\d$/);
 
@@ -161,7 +161,9 @@ describe('<voice-call> feedback during a call', () => {
     await nextEvent(el, 'voice-call-device-change');
     await nextEvent(el, 'voice-call-stats', 3000);
     el.hangup();
-    expect(el.hasAttribute('lease-warning')).to.be.false;
+    expect(el.hasAttribute('lease-ending')).to.be.false;
+    expect(el.getAttribute('lease-warning'), 'the host\'s setting is left alone').to.equal('120');
+    expect(el.leaseWarningSeconds).to.equal(120);
     const seen = new Set(log.events.map((event) => event.type));
     expect([...seen].sort()).to.deep.equal([
       'voice-call-connected',

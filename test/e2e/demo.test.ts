@@ -1,0 +1,150 @@
+// The QA console as a person uses it, in Chromium against `npm start`'s server (the reference agent with
+// the demo behind Vite): call with the widget's own button, see it connect, mute, hang up; then the states a
+// designer checks, each saved as a screenshot of the widget under test/e2e/screenshots/ to look at.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, findChromium } from '../support/browsers.mjs';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const shots = fileURLToPath(new URL('./screenshots/', import.meta.url));
+
+/** Starts `server/cli.ts --demo` on a free port and resolves with the URL it prints. */
+function startDemo(): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli.ts', '--demo', '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk;
+      const url = /demo: (http\S+)/.exec(out)?.[1];
+      if (url) resolve({ child, url });
+    });
+    child.once('exit', (code) => reject(new Error(`the demo server exited (${code}) before printing its URL`)));
+  });
+}
+
+const state = (page: Page) => page.$eval('voice-call', (el) => el.state);
+const waitForState = (page: Page, wanted: string) =>
+  page.waitForFunction((wanted) => document.querySelector('voice-call')!.state === wanted, wanted, { timeout: 15_000 });
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.locator('voice-call').screenshot({ path: `${shots}${name}.png`, animations: 'disabled', caret: 'hide' });
+}
+
+describe('demo page', () => {
+  let demo: { child: ChildProcess; url: string };
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    mkdirSync(shots, { recursive: true });
+    [demo, browser] = await Promise.all([
+      startDemo(),
+      findChromium().then((executablePath) => chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS })),
+    ]);
+    page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, colorScheme: 'light', reducedMotion: 'no-preference' });
+    await page.goto(demo.url);
+    await page.waitForFunction(() => customElements.get('voice-call') && document.querySelector('voice-call')!.shadowRoot?.querySelector('[part=button]'));
+  });
+
+  // Each test starts from a finished call, even when the one before failed half-way.
+  afterEach(async () => {
+    await page.evaluate(() => document.querySelector('voice-call')!.hangup());
+  });
+
+  after(async () => {
+    await browser?.close();
+    demo?.child.kill('SIGTERM');
+  });
+
+  test('a person calls, sees it connected, mutes, and hangs up with the widget\'s own buttons', async () => {
+    const widget = page.locator('voice-call');
+    assert.equal(await state(page), 'idle');
+    await shot(page, 'idle');
+
+    await widget.getByRole('button', { name: 'Start call' }).click();
+    await waitForState(page, 'connected');
+    assert.equal(await widget.locator('[part=status]').textContent(), 'Connected');
+    // Levels, stats and the device list settle within a couple of seconds.
+    await page.waitForFunction(() => document.querySelector('#stats')!.children.length > 0, null, { timeout: 15_000 });
+    await page.waitForFunction(() => (document.querySelector('voice-call')!.stats?.packetsReceived ?? 0) > 0, null, { timeout: 15_000 });
+    assert.ok((await page.locator('select[name=microphone-id] option').count()) > 1, 'the console lists the microphones');
+    await shot(page, 'connected');
+    // The whole console: stats and timeline are below the fold.
+    await page.screenshot({ path: `${shots}console.png`, fullPage: true });
+
+    await widget.getByRole('button', { name: 'Mute', exact: true }).click();
+    assert.equal(await widget.locator('[part=status]').textContent(), 'Connected · Microphone muted');
+    assert.equal(await page.locator('input[name=muted]').isChecked(), true, 'the console follows the widget');
+    await shot(page, 'connected-muted');
+    await widget.getByRole('button', { name: 'Mute', exact: true }).click();
+
+    await widget.getByRole('button', { name: 'Hang up' }).click();
+    await waitForState(page, 'ended');
+    assert.equal(await widget.locator('[part=status]').textContent(), 'Call ended');
+    await shot(page, 'ended');
+
+    const timeline = await page.locator('#timeline li').allTextContents();
+    for (const type of ['voice-call-state-change', 'voice-call-connected', 'voice-call-mute-change', 'voice-call-ended']) {
+      assert.ok(timeline.some((line) => /^\+\d+\.\d{3} s/.test(line) && line.includes(type)), `${type} on the timeline with a timestamp`);
+    }
+  });
+
+  test('connecting (a request the agent never answers), then cancelled', async () => {
+    await page.locator('input[data-fault=hang]').check();
+    try {
+      await page.locator('voice-call').locator('[part=button]').click();
+      await waitForState(page, 'connecting');
+      await shot(page, 'connecting');
+      await page.locator('voice-call').getByRole('button', { name: 'Cancel call' }).click();
+      await waitForState(page, 'ended');
+    } finally {
+      await page.locator('input[data-fault=hang]').uncheck();
+    }
+  });
+
+  test('the lease warning (lease-60 fault, lease-warning 120 s)', async () => {
+    await page.locator('input[name=lease]').fill('60');
+    await page.locator('input[name=lease-warning]').fill('120');
+    try {
+      await page.locator('voice-call').locator('[part=button]').click();
+      await page.waitForFunction(() => document.querySelector('voice-call')!.hasAttribute('lease-ending'), null, { timeout: 15_000 });
+      assert.equal(await page.locator('voice-call [part=status]').textContent(), 'Connected · The call ends soon');
+      await shot(page, 'lease-warning');
+      await page.locator('voice-call').getByRole('button', { name: 'Hang up' }).click();
+    } finally {
+      await page.locator('input[name=lease]').fill('');
+      await page.locator('input[name=lease-warning]').fill('30');
+    }
+  });
+
+  test('an error (status-500 fault)', async () => {
+    const status = page.locator('input[data-fault="status-<code>"]');
+    await status.fill('500');
+    try {
+      await page.locator('voice-call').locator('[part=button]').click();
+      await waitForState(page, 'error');
+      assert.match((await page.locator('voice-call [part=error]').textContent()) ?? '', /500/);
+      await shot(page, 'error');
+    } finally {
+      await status.fill('');
+    }
+  });
+
+  test('compact layout and dark scheme, connected', async () => {
+    await page.locator('select[name=layout]').selectOption('compact');
+    await page.locator('voice-call').locator('[part=button]').click();
+    await waitForState(page, 'connected');
+    await shot(page, 'compact');
+    await page.locator('select[name=layout]').selectOption('full');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.waitForFunction(() => document.querySelector('voice-call')!.shadowRoot!.querySelector('[part=stats]'));
+    await shot(page, 'connected-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.locator('voice-call').getByRole('button', { name: 'Hang up' }).click();
+    await waitForState(page, 'ended');
+  });
+});
