@@ -152,17 +152,16 @@ function callInfo(body: unknown): VoiceCallInfo {
   if (typeof record.expires_at !== 'string' || Number.isNaN(Date.parse(record.expires_at))) {
     throw protocolError('expires_at is missing or not a date');
   }
+  // answer_sdp and expires_at come with the spread, checked above.
   return {
     ...record,
-    answer_sdp: record.answer_sdp,
-    expires_at: record.expires_at,
     model: optionalString(record.model) ?? '',
     provider: optionalString(record.provider) ?? '',
     provider_call_id: optionalString(record.provider_call_id),
     reasoning_effort: optionalString(record.reasoning_effort),
     voice: optionalString(record.voice) ?? '',
     voice_connection_id: optionalString(record.voice_connection_id) ?? '',
-  };
+  } as VoiceCallInfo;
 }
 
 /** The server's clock minus ours, when the `Date` header is readable (cross-origin only if exposed). */

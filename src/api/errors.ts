@@ -52,14 +52,13 @@ export class VoiceCallError extends Error {
 export const fail = (kind: ErrorKind, message: string, code?: string | null, cause?: unknown): VoiceCallError =>
   new VoiceCallError(kind, message, { code, cause });
 
+// 400, 415 and other refusals share the 4xx fallback below; the status is in the message anyway.
 const HTTP_MESSAGES: Record<number, string> = {
-  400: 'The call request was rejected.',
   401: 'You are not signed in, or your session has expired.',
   403: 'You are not allowed to start this call.',
   404: 'This conversation could not be found.',
   409: 'Voice is turned off for this agent.',
   413: 'The call request was too large.',
-  415: 'The call request was rejected.',
   422: 'The call request was malformed.',
   429: 'Too many calls right now.',
   500: 'The voice service had an internal error.',

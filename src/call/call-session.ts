@@ -76,12 +76,13 @@ const SERVER_END_REASONS: Partial<Record<EndReason, ServerEndReason>> = {
 /** One attempt's resources. A hang-up aborts it, so a late answer can never revive a dead call. */
 class Attempt {
   readonly abort = new AbortController();
-  stream: MediaStream | null = null;
-  pc: RTCPeerConnection | null = null;
-  call: VoiceCallInfo | null = null;
-  lease: Lease | null = null;
+  // Unset until the step that makes each one; no initialisers, which the bundle would spell out.
+  stream?: MediaStream;
+  pc?: RTCPeerConnection;
+  call?: VoiceCallInfo;
+  lease?: Lease;
   graceTimer: ReturnType<typeof setTimeout> | undefined;
-  finished = false;
+  finished?: boolean;
   mic?: Promise<MediaStream>;
   ready?: Promise<RTCPeerConnection>;
   readonly timings: CallTimings = {};

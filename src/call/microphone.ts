@@ -32,6 +32,6 @@ export async function acquireMicrophone(
   }
 }
 
-export function stopTracks(stream: MediaStream | null): void {
+export function stopTracks(stream?: MediaStream | null): void {
   for (const track of stream?.getTracks() ?? []) track.stop();
 }
