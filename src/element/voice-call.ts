@@ -18,6 +18,10 @@ const STORAGE_KEY = 'voice-call-devices';
 /**
  * A realtime voice call with an Everruns agent over WebRTC.
  *
+ * Keyboard: every control is a native button, select or slider; M toggles the microphone while one of the
+ * widget's buttons has focus. `appearance="none"` renders nothing but the agent's audio, for a host UI built
+ * on the events and properties.
+ *
  * @summary Click to talk to an Everruns agent; shows the call's state, lease and model.
  * @tagname voice-call
  *
@@ -441,12 +445,13 @@ export class VoiceCallElement extends LitElement {
     return html`<button part=${part} type="button" aria-pressed=${pressed} @click=${onClick}>${label}</button>`;
   }
 
-  #picker(part: string, label: string, kind: MediaDeviceKind, selected: string | null | undefined, onChange: (deviceId: string) => void) {
+  #picker(part: 'microphone' | 'speaker', strings: VoiceCallStrings, kind: MediaDeviceKind, selected?: string) {
     const devices = this.#devices.filter((device) => device.kind === kind);
+    const choose = (event: Event) => (this[`${part}Id`] = (event.target as HTMLSelectElement).value);
     return devices.length
-      ? html`<label part="label">${label}<select part=${part} @change=${(event: Event) => onChange((event.target as HTMLSelectElement).value)}>
-          ${devices.map((device) => html`<option value=${device.deviceId} ?selected=${device.deviceId === selected}>${device.label}</option>`)}
-        </select></label>`
+      ? html`<label part="label">${strings[part]}<select part=${part} @change=${choose}>${devices.map(
+          (device) => html`<option value=${device.deviceId} ?selected=${device.deviceId === selected}>${device.label}</option>`,
+        )}</select></label>`
       : nothing;
   }
 
@@ -461,17 +466,20 @@ export class VoiceCallElement extends LitElement {
     const format = (value: number | null, unit?: string) =>
       value === null ? '–' : new Intl.NumberFormat(locale, { maximumFractionDigits: 1, style: unit ? 'unit' : 'percent', unit }).format(value);
     const level = (which: string) => html`<div part="level ${which}-level" aria-hidden="true"></div>`;
-    return html`<div part="panel">
-        ${this.#picker('microphone', strings.microphone, 'audioinput', this.microphoneId ?? this.#controller.session.localStream?.getAudioTracks()[0]?.getSettings().deviceId, (id) => (this.microphoneId = id))}
-        ${level('input')}
-        <span part="label">${strings.volume}</span>
-        <div part="agent">
-          <input part="volume" type="range" min="0" max="1" step="0.05" aria-label=${strings.volume} .value=${String(this.volume)} @input=${(event: Event) => (this.volume = +(event.target as HTMLInputElement).value)} />
-          ${this.#toggle('mute-agent', strings.muteAgent, this.agentMuted, () => (this.agentMuted = !this.agentMuted))}
-        </div>
-        ${level('output')}
-        ${this.#audio?.setSinkId ? this.#picker('speaker', strings.speaker, 'audiooutput', this.speakerId ?? this.#audio.sinkId, (id) => (this.speakerId = id)) : nothing}
-      </div>
+    const audio = this.#audio;
+    return html`<div part="panel">${this.#picker(
+        'microphone',
+        strings,
+        'audioinput',
+        this.microphoneId ?? this.#controller.session.localStream?.getAudioTracks()[0]?.getSettings().deviceId,
+      )}${level('input')}<span part="label">${strings.volume}</span><div part="agent">
+          <input part="volume" type="range" min="0" max="1" step="0.05" aria-label=${strings.volume} .value=${String(this.volume)} @input=${(event: Event) => (this.volume = +(event.target as HTMLInputElement).value)} />${this.#toggle(
+            'mute-agent',
+            strings.muteAgent,
+            this.agentMuted,
+            () => (this.agentMuted = !this.agentMuted),
+          )}
+        </div>${level('output')}${audio?.setSinkId ? this.#picker('speaker', strings, 'audiooutput', this.speakerId ?? audio.sinkId) : nothing}</div>
       ${stats
         ? html`<div part="stats">${strings.rtt} ${format(stats.rttMs, 'millisecond')} · ${strings.loss} ${format(stats.loss)} · ${strings.jitter} ${format(stats.jitterMs, 'millisecond')}</div>`
         : nothing}

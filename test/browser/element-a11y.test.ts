@@ -91,6 +91,19 @@ describe('<voice-call> accessibility, theming and words', () => {
     await expect(failed).to.be.accessible();
   });
 
+  it('names the call button from the start-label / hangup-label slots when given', async () => {
+    const el = await fixture<VoiceCallElement>(
+      html`<voice-call base-url=${agents.open} session-id="session_a11y"><b slot="start-label">Talk to us</b><b slot="hangup-label">Stop</b></voice-call>`,
+    );
+    const slotted = () => (part(el, 'button')!.querySelector('slot') as HTMLSlotElement).assignedElements().map((node) => node.textContent);
+    expect(slotted()).to.deep.equal(['Talk to us']);
+    await expect(el).to.be.accessible();
+    await el.start();
+    await el.updateComplete;
+    expect(slotted()).to.deep.equal(['Stop']);
+    el.hangup();
+  });
+
   it('announces state changes in one polite live region', async () => {
     const el = await element();
     const status = part(el, 'status')!;
