@@ -15,7 +15,9 @@ export class Meters implements ReactiveController {
   #frame = 0;
   #onScreen = true;
   #observer?: IntersectionObserver;
-  #data = new Float32Array(1024);
+  #data = new Float32Array(256);
+  #drawn: number[] = [];
+  #timer?: ReturnType<typeof setTimeout>;
 
   constructor(private readonly host: Host) {
     host.addController(this);
@@ -55,6 +57,7 @@ export class Meters implements ReactiveController {
       this.#streams = streams;
       this.#analysers = streams.map((stream) => {
         const analyser = ctx.createAnalyser();
+        analyser.fftSize = 256;
         if (stream?.getAudioTracks().length) ctx.createMediaStreamSource(stream).connect(analyser);
         return analyser;
       });
@@ -65,14 +68,20 @@ export class Meters implements ReactiveController {
 
   close(): void {
     this.#streams = [];
+    this.#drawn = [];
     this.#analysers = [];
     this.#run();
     void this.#ctx?.close();
     this.#ctx = null;
   }
 
-  #run = (): void => {
+  #stop(): void {
     cancelAnimationFrame(this.#frame);
+    clearTimeout(this.#timer);
+  }
+
+  #run = (): void => {
+    this.#stop();
     this.#frame =
       this.#analysers[0] && this.#onScreen && !document.hidden && !matchMedia('(prefers-reduced-motion: reduce)').matches
         ? requestAnimationFrame(this.#draw)
@@ -80,16 +89,20 @@ export class Meters implements ReactiveController {
   };
 
   #draw = (): void => {
+    // Every animation frame costs a full rendering pass even when nothing changed: ask for one only
+    // every 50 ms (20 updates a second still look live).
+    this.#timer = setTimeout(() => (this.#frame = requestAnimationFrame(this.#draw)), 50);
     const meters = this.host.shadowRoot!.querySelectorAll<HTMLElement>('[part~=level]');
-    if (!meters.length) return;
+    if (!meters.length) return this.#stop();
     this.#analysers.forEach((analyser, i) => {
       const data = this.#data;
       analyser.getFloatTimeDomainData(data);
       let sum = 0;
       for (const sample of data) sum += sample * sample;
-      // dBFS from -60 to 0 mapped onto 0–1: quiet speech still moves the bar.
-      meters[i]?.style.setProperty('--level', String(Math.max(0, 1 + Math.log10(sum / data.length) / 6)));
+      // dBFS from -60 to 0 mapped onto 0–1 (quiet speech still moves the bar), in 1/32 steps so a steady
+      // level writes nothing.
+      const level = Math.round(Math.max(0, 1 + Math.log10(sum / data.length) / 6) * 32) / 32;
+      if (level !== this.#drawn[i]) meters[i]?.style.setProperty('--level', String((this.#drawn[i] = level)));
     });
-    this.#frame = requestAnimationFrame(this.#draw);
   };
 }

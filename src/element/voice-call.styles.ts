@@ -126,6 +126,7 @@ export const styles = css`
     background: var(--_accent);
     transform: scaleX(var(--level, 0));
     transform-origin: left;
+    will-change: transform;
   }
   @media (prefers-reduced-motion: reduce) {
     [part~='level'] {

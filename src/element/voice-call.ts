@@ -15,6 +15,15 @@ import { styles } from './voice-call.styles.js';
 
 const STORAGE_KEY = 'voice-call-devices';
 
+const formatters = new Map<string, Intl.NumberFormat>();
+/** Building an `Intl.NumberFormat` costs more than the rest of a stats render: keep one per locale and unit. */
+function formatter(locale: string | undefined, unit?: string): Intl.NumberFormat {
+  const key = `${locale}|${unit}`;
+  let format = formatters.get(key);
+  if (!format) formatters.set(key, (format = new Intl.NumberFormat(locale, { maximumFractionDigits: 1, style: unit ? 'unit' : 'percent', unit })));
+  return format;
+}
+
 /**
  * A realtime voice call with an Everruns agent over WebRTC.
  *
@@ -463,8 +472,7 @@ export class VoiceCallElement extends LitElement {
   #renderPanel(call: VoiceCallInfo, strings: VoiceCallStrings) {
     const stats = this.#controller.stats;
     const locale = this.closest('[lang]')?.getAttribute('lang') || undefined;
-    const format = (value: number | null, unit?: string) =>
-      value === null ? '–' : new Intl.NumberFormat(locale, { maximumFractionDigits: 1, style: unit ? 'unit' : 'percent', unit }).format(value);
+    const format = (value: number | null, unit?: string) => (value === null ? '–' : formatter(locale, unit).format(value));
     const level = (which: string) => html`<div part="level ${which}-level" aria-hidden="true"></div>`;
     const audio = this.#audio;
     return html`<div part="panel">${this.#picker(
