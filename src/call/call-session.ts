@@ -368,8 +368,7 @@ export class CallSession extends Emitter<CallSessionEvents> {
     transport?.addEventListener(
       'statechange',
       () => {
-        // The agent ends the call itself when the lease runs out, a moment before or after our own timer.
-        if (transport.state === 'closed') this.#finish(attempt, attempt.lease!.remainingMs() < 1000 ? EndReason.LeaseExpired : EndReason.RemoteEnded, null);
+        if (transport.state === 'closed') this.#finish(attempt, EndReason.RemoteEnded, null);
       },
       options,
     );
@@ -404,6 +403,9 @@ export class CallSession extends Emitter<CallSessionEvents> {
   #finish(attempt: Attempt, reason: EndReason, error: VoiceCallError | null): void {
     if (attempt.finished) return;
     attempt.finished = true;
+    // The agent ends the call itself when the lease runs out, a moment before or after our own timer:
+    // whichever of its signals lands first (DTLS close, the session stream), the cause is the lease.
+    if (reason === EndReason.RemoteEnded && attempt.lease && attempt.lease.remainingMs() < 1000) reason = EndReason.LeaseExpired;
     attempt.abort.abort();
     attempt.lease?.disarm();
     clearTimeout(attempt.graceTimer);

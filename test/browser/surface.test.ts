@@ -230,6 +230,16 @@ describe('the live transcript', () => {
     other.hangup();
   });
 
+  it('counts a voice.session.ended in the lease’s last second as the lease running out', async () => {
+    // At lease end the agent's stream event and DTLS close race our own lease timer; whichever lands
+    // first, the cause is the lease. Here the stream says so ~0.3–0.4 s before the 3 s lease is over.
+    const el = await callElement({ base: faultUrl('lease-3,session-ended-2400') });
+    const ended = nextEvent<{ reason: string; error: unknown }>(el, 'voice-call-ended');
+    await el.start();
+    expect((await ended).detail).to.deep.equal({ reason: 'lease-expired', error: null });
+    expect(mics.allEnded()).to.be.true;
+  });
+
   it('fails our call on voice.session.failed', async () => {
     const el = await callElement({ base: faultUrl('session-failed-300') });
     await el.start();
