@@ -3,15 +3,8 @@
  * getUserMedia → RTCPeerConnection → offer → wait for ICE gathering to complete → POST → answer →
  * connected. No error handling, no UI, no lease: the floor every widget is measured against.
  */
-export interface Marks {
-  start?: number;
-  mic?: number;
-  offer?: number;
-  ice?: number;
-  post?: number;
-  answer?: number;
-  connected?: number;
-}
+import type { CallTimings } from '../../src/call/call-session.js';
+export type Marks = Omit<CallTimings, 'prepare'>;
 
 export interface BaselineCall {
   marks: Marks;

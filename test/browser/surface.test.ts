@@ -4,20 +4,12 @@
 import { expect, fixture, html } from '@open-wc/testing';
 import '../../src/index.js';
 import { CallSession, Transcript, type TranscriptChange, type VoiceCallElement } from '../../src/index.js';
+import type { StreamRecord } from '../../server/sse.js';
 import { agentCall, agents, faultUrl, nextEvent, part, recordEvents, uniqueSession, until, watchMicrophones } from '../support/helpers.js';
 
 /** The reference agent's scripted greeting (server/conversation.ts, which is Node-only). */
 const GREETING = 'Hello! I am the reference agent. I play back what you say, a moment later.';
 
-interface StreamRecord {
-  sinceId: string | null;
-  authorized: boolean;
-  orgId: string | null;
-  openedAt: number;
-  disconnectedAt: number | null;
-  closedAt: number | null;
-  sent: string[];
-}
 
 /** What the agent saw of a session's event streams (its debug route). */
 async function agentStreams(sessionId: string, base = agents.open): Promise<StreamRecord[]> {
