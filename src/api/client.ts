@@ -46,8 +46,13 @@ export function buildCreateCallRequest(sdp: string, options: CallOptions): Creat
 }
 
 async function resolveToken(config: ApiConfig): Promise<string | null> {
-  if (config.getToken) return (await config.getToken()) || null;
-  return config.token || null;
+  if (!config.getToken) return config.token || null;
+  try {
+    return (await config.getToken()) || null;
+  } catch (cause) {
+    // The host's token service failed, not the voice service: say so, and keep the host's error as the cause.
+    throw fail(ErrorKind.Http, 'Could not get a sign-in token for the voice service.', 'get-token', cause);
+  }
 }
 
 export async function headersFor(config: ApiConfig): Promise<Headers> {
@@ -98,7 +103,7 @@ async function send(
       });
     } catch (cause) {
       if (timedOut) throw fail(ErrorKind.Network, `The voice service did not answer within ${Math.ceil(timeoutMs / 1000)} s.`, 'timeout', cause);
-      if (signal?.aborted) throw cause;
+      if (signal?.aborted || cause instanceof VoiceCallError) throw cause;
       throw fail(ErrorKind.Network, 'Could not reach the voice service. Check your connection.', 'network', cause);
     } finally {
       clearTimeout(timer);

@@ -67,7 +67,7 @@ const CASES: FaultCase[] = [
   { name: 'DNS failure', base: 'https://nonexistent.invalid/api', kind: 'network', code: 'network', message: /Could not reach the voice service/ },
   { name: 'a request that never answers (request-timeout 300 ms)', base: faultUrl('hang'), requestTimeout: 300, kind: 'network', code: 'timeout', message: /^The voice service did not answer within 1 s\.$/ },
   { name: 'a getToken that never settles (request-timeout 300 ms)', getToken: () => new Promise(() => undefined), requestTimeout: 300, kind: 'network', code: 'timeout', message: /did not answer within 1 s/ },
-  { name: 'a getToken that throws', getToken: () => Promise.reject(new Error('token service down')), kind: 'network', code: 'network', message: /Could not reach the voice service/ },
+  { name: 'a getToken that throws', getToken: () => Promise.reject(new Error('token service down')), kind: 'http', code: 'get-token', message: /Could not get a sign-in token/ },
 ];
 
 describe('fault matrix: failures before the call connects', () => {
