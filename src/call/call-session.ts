@@ -167,19 +167,38 @@ export class CallSession extends Emitter<CallSessionEvents> {
   }
 
   /**
-   * Moves the call to another microphone without renegotiating (`replaceTrack`): same call, same
-   * connection id; the old track is stopped. Rejects with a `microphone` error and keeps the old one.
+   * Moves the call to another microphone (the default one without `deviceId`) without renegotiating
+   * (`replaceTrack`): same call, same connection id; the old track is stopped. Rejects with a `microphone`
+   * error and keeps the old one.
    */
-  async switchMicrophone(deviceId: string): Promise<void> {
+  async switchMicrophone(deviceId?: string): Promise<void> {
     const attempt = this.#attempt;
     if (!attempt?.stream || attempt.finished) return;
-    const stream = await acquireMicrophone(this.#getUserMedia, { ...(attempt.config.audio ?? DEFAULT_AUDIO_CONSTRAINTS), deviceId: { exact: deviceId } });
+    const { deviceId: _chosen, ...audio } = attempt.config.audio ?? DEFAULT_AUDIO_CONSTRAINTS;
+    const stream = await acquireMicrophone(this.#getUserMedia, deviceId ? { ...audio, deviceId: { exact: deviceId } } : audio);
     if (attempt.finished) return stopTracks(stream);
     const old = attempt.stream;
     attempt.stream = stream;
     this.muted = this.#muted;
     stopTracks(old);
+    this.#watchMicrophone(attempt);
     await attempt.pc?.getSenders()[0]?.replaceTrack(stream.getAudioTracks()[0]!);
+  }
+
+  /**
+   * A microphone that goes away mid-call (unplugged, or its permission revoked) would leave the agent
+   * hearing silence: move the call to the default microphone, or end it with the reason when there is none.
+   */
+  #watchMicrophone(attempt: Attempt): void {
+    const track = attempt.stream?.getAudioTracks()[0];
+    track?.addEventListener(
+      'ended',
+      () => {
+        if (attempt.finished || attempt.stream?.getAudioTracks()[0] !== track) return;
+        this.switchMicrophone().catch((error: VoiceCallError) => this.#finish(attempt, EndReason.Error, error));
+      },
+      { signal: attempt.abort.signal, once: true },
+    );
   }
 
   get #getUserMedia(): GetUserMedia | null {
@@ -352,6 +371,7 @@ export class CallSession extends Emitter<CallSessionEvents> {
     this.#setState(CallState.Connected);
     this.emit('connected', attempt.call!);
     attempt.settle(null);
+    this.#watchMicrophone(attempt);
     attempt.lease!.arm(
       config.leaseWarningMs ?? CALL_DEFAULTS.leaseWarningMs,
       (remainingMs) => this.emit('leasewarning', { remainingMs }),
