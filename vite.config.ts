@@ -11,49 +11,43 @@ export const MINIFY = { compress: { target: 'es2022' }, mangle: { toplevel: true
 // No `/*@__PURE__*/` or licence comments: the notices of inlined code ship in dist/THIRD-PARTY-LICENSES.txt.
 const output = { minify: MINIFY, comments: false } as const;
 
-function library(): UserConfig {
+/** What every build shares; `lib` and `rolldownOptions` are what make each one. */
+function build(lib: NonNullable<UserConfig['build']>['lib'], rolldownOptions: NonNullable<UserConfig['build']>['rolldownOptions']): UserConfig {
   return {
     plugins: [litCss()],
-    build: {
-      target: 'es2022',
-      outDir: 'dist',
-      emptyOutDir: false,
-      sourcemap: true,
-      lib: {
-        entry: {
-          index: 'src/index.ts',
-          element: 'src/element/voice-call.ts',
-          define: 'src/define.ts',
-          react: 'src/react.ts',
-        },
-        formats: ['es'],
-      },
-      rolldownOptions: {
-        external: [/^lit(\/|$)/, /^@lit\/react(\/|$)/, /^react(\/|$)/],
-        output: { ...output, chunkFileNames: 'chunks/[name]-[hash].js' },
-      },
-    },
+    build: { target: 'es2022', outDir: 'dist', emptyOutDir: false, sourcemap: true, lib, rolldownOptions },
   };
 }
 
-function standalone(format: 'es' | 'iife'): UserConfig {
-  return {
-    plugins: [litCss()],
-    build: {
-      target: 'es2022',
-      outDir: 'dist',
-      emptyOutDir: false,
-      sourcemap: true,
-      lib: {
-        entry: 'src/index.ts',
-        formats: [format],
-        name: 'VoiceCall',
-        fileName: () => (format === 'es' ? 'voice-call.js' : 'voice-call.iife.js'),
+function library(): UserConfig {
+  return build(
+    {
+      entry: {
+        index: 'src/index.ts',
+        element: 'src/element/voice-call.ts',
+        define: 'src/define.ts',
+        react: 'src/react.ts',
       },
-      // A classic script's top-level names are globals: `VoiceCall` must keep its name.
-      rolldownOptions: { output: format === 'es' ? output : { ...output, minify: { ...MINIFY, mangle: { toplevel: false } } } },
+      formats: ['es'],
     },
-  };
+    {
+      external: [/^lit(\/|$)/, /^@lit\/react(\/|$)/, /^react(\/|$)/],
+      output: { ...output, chunkFileNames: 'chunks/[name]-[hash].js' },
+    },
+  );
+}
+
+function standalone(format: 'es' | 'iife'): UserConfig {
+  return build(
+    {
+      entry: 'src/index.ts',
+      formats: [format],
+      name: 'VoiceCall',
+      fileName: () => (format === 'es' ? 'voice-call.js' : 'voice-call.iife.js'),
+    },
+    // A classic script's top-level names are globals: `VoiceCall` must keep its name.
+    { output: format === 'es' ? output : { ...output, minify: { ...MINIFY, mangle: { toplevel: false } } } },
+  );
 }
 
 export default defineConfig(({ mode }) =>
