@@ -5,7 +5,7 @@ function linkState(pc: RTCPeerConnection): RTCPeerConnectionState | RTCIceConnec
   return pc.connectionState ?? pc.iceConnectionState;
 }
 
-export function isLinkUp(pc: RTCPeerConnection): boolean {
+function isLinkUp(pc: RTCPeerConnection): boolean {
   const state = linkState(pc);
   return state === 'connected' || state === 'completed';
 }
