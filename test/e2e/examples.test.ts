@@ -20,10 +20,22 @@ const exec = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.map': 'application/json', '.css': 'text/css' };
 
-/** Serves dist/ and examples/ read-only, like any static host. */
+/** A page held to a strict Content-Security-Policy, served with its header (see the CSP test). */
+interface StrictPage {
+  html: string;
+  csp: string;
+}
+const strictPages = new Map<string, StrictPage>();
+
+/** Serves dist/ and examples/ read-only, like any static host, plus the pages in `strictPages`. */
 function staticServer(): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^\/+/, '');
+    const strict = strictPages.get(path);
+    if (strict) {
+      res.writeHead(200, { 'Content-Type': 'text/html', 'Content-Security-Policy': strict.csp }).end(strict.html);
+      return;
+    }
     const file = join(root, path);
     if (!/^(dist|examples)\//.test(path) || !existsSync(file) || req.method !== 'GET') {
       res.writeHead(404).end();
@@ -158,4 +170,58 @@ describe('examples', () => {
       }
     });
   }
+
+  test('the standalone file works under a strict CSP with Trusted Types enforced', async () => {
+    // What a security-minded site sends: no inline script or style, no eval, DOM sinks only through a
+    // Trusted Types policy (Lit's own, `lit-html`), connections only to the voice service.
+    const nonce = 'e2e-strict-page';
+    strictPages.set('strict/index.html', {
+      csp: [
+        "default-src 'none'",
+        `script-src 'self' 'nonce-${nonce}'`,
+        "style-src 'self'",
+        `connect-src ${agent.url}`,
+        "require-trusted-types-for 'script'",
+        'trusted-types lit-html',
+      ].join('; '),
+      html: `<!doctype html><html lang="en"><head><script type="module" src="/dist/voice-call.js"></script></head><body>
+        <voice-call session-id="session_strict"></voice-call>
+        <script nonce="${nonce}">
+          window.violations = [];
+          document.addEventListener('securitypolicyviolation', (e) => window.violations.push(e.violatedDirective + ' ' + e.blockedURI));
+          document.querySelector('voice-call').baseUrl = ${JSON.stringify(agent.url)};
+        </script></body></html>`,
+    });
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(message.text());
+    });
+    try {
+      await page.goto(`${site.url}/strict/index.html`);
+      assert.equal(await page.evaluate(() => typeof (window as unknown as { trustedTypes?: unknown }).trustedTypes), 'object', 'this browser enforces Trusted Types');
+      const element = page.locator('voice-call');
+      await element.getByRole('button', { name: 'Start call' }).click();
+      await page.locator('voice-call[state=connected]').waitFor({ timeout: 15_000 });
+      // The full layout rendered (pickers, levels, details) and the level meters were drawn under the policy.
+      await element.locator('[part=details]').waitFor();
+      await page.waitForFunction(() => {
+        const meter = document.querySelector('voice-call')!.shadowRoot!.querySelector<HTMLElement>('[part~=output-level]');
+        return Number(meter?.style.getPropertyValue('--level')) > 0;
+      }, undefined, { timeout: 10_000 });
+      const id = await element.evaluate((el) => (el as HTMLElement & { call: { voice_connection_id: string } }).call.voice_connection_id);
+      await until(async () => {
+        const call = await agentCall(agent, id);
+        return call.rtpReceived > 0 && call.rtpSent > 0 && call;
+      }, 'RTP both ways at the agent');
+      await element.getByRole('button', { name: 'Hang up' }).click();
+      await page.locator('voice-call[state=ended]').waitFor();
+      assert.deepEqual(await page.evaluate(() => (window as unknown as { violations: string[] }).violations), []);
+      assert.deepEqual(problems, []);
+    } finally {
+      await page.close();
+      strictPages.delete('strict/index.html');
+    }
+  });
 });
