@@ -7,12 +7,12 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { build } from 'esbuild';
 import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
 import { createAgentServer, type AgentServer } from '../server/agent-server.ts';
 import { CHROMIUM_ARGS, findChromium } from '../test/support/browsers.mjs';
 import type { Usage } from './agent-process.ts';
 import type { RunResult } from './page/main.ts';
+import { bundle } from './size.ts';
 
 const HERE = new URL('.', import.meta.url).pathname;
 type Log = (line: string) => void;
@@ -31,19 +31,9 @@ export interface Bench {
   close(): Promise<void>;
 }
 
-/** The page bundle, built the way users get the element: minified, Lit in production mode. */
+/** The page bundle, built the way users get the element (the size bench's one bundling recipe). */
 async function pageBundle(): Promise<string> {
-  const result = await build({
-    entryPoints: [`${HERE}page/main.ts`],
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-  });
-  return result.outputFiles[0]!.text;
+  return Buffer.from(await bundle({ entryPoints: [`${HERE}page/main.ts`] })).toString('utf8');
 }
 
 async function blackHole(): Promise<Socket> {

@@ -70,7 +70,7 @@ export function compressed(code: Uint8Array): { min: number; gzip: number; brotl
 }
 
 /** The one way everything is bundled: minified ESM for browsers, production defines. */
-async function bundle(options: { entryPoints?: string[]; stdin?: { contents: string; resolveDir: string }; external?: string[] }) {
+export async function bundle(options: { entryPoints?: string[]; stdin?: { contents: string; resolveDir: string }; external?: string[] }) {
   const result = await build({
     ...options,
     bundle: true,
