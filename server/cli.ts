@@ -84,7 +84,9 @@ if (args.demo) {
     root: repoRoot,
     appType: 'mpa',
     clearScreen: false,
-    server: { middlewareMode: { server: agent.httpServer }, ws: { server: agent.httpServer } },
+    // No dev-server socket: its client reloads the page when the socket comes back after a network drop,
+    // which would end the very call QA is testing the drop with. Edits show on a manual reload.
+    server: { middlewareMode: { server: agent.httpServer }, ws: false, hmr: false },
   });
   console.log(`voice-call demo: ${agent.url}/demo/`);
 } else {

@@ -147,4 +147,34 @@ describe('demo page', () => {
     await page.locator('voice-call').getByRole('button', { name: 'Hang up' }).click();
     await waitForState(page, 'ended');
   });
+
+  test('the network goes away for real (browser offline emulation): a short drop recovers, a long one ends the call', async () => {
+    const context = page.context();
+    const widget = page.locator('voice-call');
+    await widget.getByRole('button', { name: 'Start call' }).click();
+    await waitForState(page, 'connected');
+    try {
+      // Back within the 5 s grace period: the same call goes on.
+      await context.setOffline(true);
+      await page.waitForTimeout(1_000);
+      await context.setOffline(false);
+      await page.waitForTimeout(5_500);
+      assert.equal(await state(page), 'connected', 'a 1 s drop does not end the call');
+
+      await context.setOffline(true);
+      const offlineAt = Date.now();
+      await waitForState(page, 'error');
+      const waited = Date.now() - offlineAt;
+      assert.ok(waited >= 4_500, `the call ended after the grace period, not at once (${waited} ms)`);
+      const after = await page.evaluate(() => {
+        const element = document.querySelector('voice-call')!;
+        return { code: element.error?.code, pc: element.peerConnection?.connectionState ?? 'released' };
+      });
+      assert.equal(after.code, 'disconnected');
+      assert.ok(['closed', 'released'].includes(after.pc), `the peer connection is closed (${after.pc})`);
+      assert.match((await widget.locator('[part=error]').textContent()) ?? '', /connection was lost/i);
+    } finally {
+      await context.setOffline(false);
+    }
+  });
 });
