@@ -1,10 +1,19 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { CallSession, type CallDependencies } from '../call/call-session.js';
+import { CallSession, type CallDependencies, type CallSessionEvents } from '../call/call-session.js';
 import { CallState, EndReason } from '../call/states.js';
 import { readStats, type CallStats } from '../call/stats.js';
-import { VoiceCallEvent, emit } from './events.js';
+import { VoiceCallEvent, emit, type VoiceCallEventMap } from './events.js';
 
 type Host = ReactiveControllerHost & HTMLElement;
+
+/** Session events the element re-dispatches unchanged, by the DOM event they become. */
+const FORWARDED = {
+  connected: VoiceCallEvent.Connected,
+  error: VoiceCallEvent.Error,
+  ended: VoiceCallEvent.Ended,
+  session: VoiceCallEvent.Session,
+  endrequest: VoiceCallEvent.EndRequest,
+} as const;
 
 /**
  * Ties a `CallSession` to the element's lifecycle: re-dispatches its events as DOM events, ticks the
@@ -16,33 +25,34 @@ export class CallController implements ReactiveController {
   leaseWarning = false;
   /** The last connection-quality reading of the current or last call. */
   stats: CallStats | null = null;
+  readonly #host: Host;
   #tick: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly host: Host, deps?: CallDependencies) {
-    this.session = new CallSession(deps);
+  constructor(host: Host, deps?: CallDependencies) {
+    const session = (this.session = new CallSession(deps));
+    this.#host = host;
     host.addController(this);
-    const { session } = this;
     session.on('statechange', (detail) => {
-      this.host.setAttribute('state', detail.state);
+      host.setAttribute('state', detail.state);
       if (detail.state === CallState.RequestingMicrophone) this.stats = null;
-      if (detail.state !== CallState.Connected) this.#setLeaseWarning(false);
+      // The warning ends with the connection; this also re-renders for the new state.
+      this.#setLeaseWarning(this.leaseWarning && detail.state === CallState.Connected);
       this.#scheduleTick();
-      this.host.requestUpdate();
-      emit(this.host, VoiceCallEvent.StateChange, detail);
+      emit(host, VoiceCallEvent.StateChange, detail);
     });
-    session.on('connected', (call) => emit(this.host, VoiceCallEvent.Connected, call));
-    session.on('error', (error) => emit(this.host, VoiceCallEvent.Error, error));
-    session.on('ended', (detail) => emit(this.host, VoiceCallEvent.Ended, detail));
-    session.on('session', (detail) => emit(this.host, VoiceCallEvent.Session, detail));
-    session.on('endrequest', (detail) => emit(this.host, VoiceCallEvent.EndRequest, detail));
+    for (const name in FORWARDED) {
+      const type = FORWARDED[name as keyof typeof FORWARDED];
+      session.on(name as keyof CallSessionEvents, (detail) => emit(host, type, detail as VoiceCallEventMap[typeof type]['detail']));
+    }
     session.on('leasewarning', (detail) => {
       this.#setLeaseWarning(true);
-      emit(this.host, VoiceCallEvent.LeaseWarning, detail);
+      emit(host, VoiceCallEvent.LeaseWarning, detail);
     });
   }
 
   hostConnected(): void {
-    if (!this.host.hasAttribute('state')) this.host.setAttribute('state', this.session.state);
+    const host = this.#host;
+    if (!host.hasAttribute('state')) host.setAttribute('state', this.session.state);
     globalThis.addEventListener?.('pagehide', this.#onPageHide);
   }
 
@@ -50,7 +60,7 @@ export class CallController implements ReactiveController {
     globalThis.removeEventListener?.('pagehide', this.#onPageHide);
     // A move (remove + insert in the same task) must not drop the call; a real removal must end it.
     queueMicrotask(() => {
-      if (!this.host.isConnected) this.session.hangup(EndReason.ElementRemoved);
+      if (!this.#host.isConnected) this.session.hangup(EndReason.ElementRemoved);
     });
   }
 
@@ -60,30 +70,32 @@ export class CallController implements ReactiveController {
     return deadline === null || this.session.state !== CallState.Connected ? null : Math.max(0, deadline - Date.now());
   }
 
+  /** Also re-renders: every caller changed something the view shows. */
   #setLeaseWarning(on: boolean): void {
     this.leaseWarning = on;
     // Not `lease-warning`: that attribute is the host's setting (seconds), which this must never overwrite.
-    this.host.toggleAttribute('lease-ending', on);
-    this.host.requestUpdate();
+    this.#host.toggleAttribute('lease-ending', on);
+    this.#host.requestUpdate();
   }
 
   #onPageHide = () => this.session.hangup(EndReason.PageHidden);
 
   /** Re-renders on each whole second of the countdown and reads the stats, only while connected. */
   #scheduleTick(): void {
+    const host = this.#host;
     clearTimeout(this.#tick);
     const remaining = this.remainingMs();
     if (remaining === null) return;
     this.#tick = setTimeout(() => {
-      this.host.requestUpdate();
+      host.requestUpdate();
       this.#scheduleTick();
-      const pc = this.session.peerConnection;
-      readStats(pc!).then((stats) => {
+      const pc = this.session.peerConnection!;
+      readStats(pc).then((stats) => {
         // A reading that lands after the call ended is stale.
-        if (pc!.connectionState === 'closed') return;
+        if (pc.connectionState === 'closed') return;
         this.stats = stats;
-        this.host.requestUpdate();
-        emit(this.host, VoiceCallEvent.Stats, stats);
+        host.requestUpdate();
+        emit(host, VoiceCallEvent.Stats, stats);
       }, () => undefined);
     }, remaining % 1000 || 1000);
   }

@@ -58,9 +58,8 @@ export interface VoiceCallEventMap {
 type DetailOf<K extends keyof VoiceCallEventMap> = VoiceCallEventMap[K] extends CustomEvent<infer D> ? D : never;
 
 /** Dispatches a typed, bubbling, composed event from `target`. */
-export function emit<K extends keyof VoiceCallEventMap>(target: EventTarget, type: K, detail: DetailOf<K>): boolean {
-  return target.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
-}
+export const emit = <K extends keyof VoiceCallEventMap>(target: EventTarget, type: K, detail: DetailOf<K>): boolean =>
+  target.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-empty-object-type

@@ -18,17 +18,18 @@ export class Meters implements ReactiveController {
   #data = new Float32Array(256);
   #drawn: number[] = [];
   #timer?: ReturnType<typeof setTimeout>;
+  readonly #host: Host;
 
-  constructor(private readonly host: Host) {
+  constructor(host: Host) {
+    this.#host = host;
     host.addController(this);
   }
 
   hostConnected(): void {
-    this.#observer = new IntersectionObserver(([entry]) => {
+    (this.#observer = new IntersectionObserver(([entry]) => {
       this.#onScreen = entry!.isIntersecting;
       this.#run();
-    });
-    this.#observer.observe(this.host);
+    })).observe(this.#host);
     document.addEventListener('visibilitychange', this.#run);
   }
 
@@ -92,7 +93,7 @@ export class Meters implements ReactiveController {
     // Every animation frame costs a full rendering pass even when nothing changed: ask for one only
     // every 50 ms (20 updates a second still look live).
     this.#timer = setTimeout(() => (this.#frame = requestAnimationFrame(this.#draw)), 50);
-    const meters = this.host.shadowRoot!.querySelectorAll<HTMLElement>('[part~=level]');
+    const meters = this.#host.shadowRoot!.querySelectorAll<HTMLElement>('[part~=level]');
     if (!meters.length) return this.#stop();
     this.#analysers.forEach((analyser, i) => {
       const data = this.#data;

@@ -11,7 +11,7 @@ export const styles = css`
     --_border: var(--voice-call-border-color, #c4c7c5);
     display: inline-block;
     max-width: 100%;
-    font: var(--voice-call-font, 14px/1.4 system-ui, sans-serif);
+    font: var(--voice-call-font, 14px/1.4 system-ui,sans-serif);
     color: var(--_fg);
   }
   @media (prefers-color-scheme: dark) {
@@ -68,9 +68,9 @@ export const styles = css`
     background: var(--_accent);
     color: var(--_bg);
   }
-  :host([state='connected']) [part='button'],
-  :host([state='connecting']) [part='button'],
-  :host([state='requesting-microphone']) [part='button'] {
+  /* The active states: connecting, connected and requesting-microphone. */
+  :host([state^='conn']) [part='button'],
+  :host([state^='req']) [part='button'] {
     background: var(--_danger);
   }
   /* A pressed toggle is filled with the text colour: apart from both the blue call and the red hang-up. */
@@ -145,7 +145,16 @@ export const styles = css`
     margin: 0;
     overflow-wrap: anywhere;
   }
-  audio {
-    display: none;
+  /* The transcript. (The <audio> needs no rule: without controls it is display: none by default.) */
+  [part='transcript'] {
+    max-height: var(--voice-call-transcript-height, 12em);
+    overflow: auto;
+    margin-top: 0.5em;
+  }
+  [part~='turn'] {
+    margin: 0.25em 0;
+  }
+  [part~='partial'] {
+    color: var(--voice-call-muted-color, #555);
   }
 `;

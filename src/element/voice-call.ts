@@ -9,20 +9,19 @@ import type { CallStats } from '../call/stats.js';
 import { CallController } from './call-controller.js';
 import { VoiceCallEvent, emit } from './events.js';
 import { Meters } from './meters.js';
-import { TranscriptView, transcriptStyles } from './transcript-view.js';
+import { TranscriptView } from './transcript-view.js';
 import { mergeStrings, type VoiceCallStrings } from './strings.js';
 import { styles } from './voice-call.styles.js';
 
 const STORAGE_KEY = 'voice-call-devices';
 
-const formatters = new Map<string, Intl.NumberFormat>();
+const formatters: Record<string, Intl.NumberFormat> = {};
 /** Building an `Intl.NumberFormat` costs more than the rest of a stats render: keep one per locale and unit. */
-function formatter(locale: string | undefined, unit?: string): Intl.NumberFormat {
-  const key = `${locale}|${unit}`;
-  let format = formatters.get(key);
-  if (!format) formatters.set(key, (format = new Intl.NumberFormat(locale, { maximumFractionDigits: 1, style: unit ? 'unit' : 'percent', unit })));
-  return format;
-}
+const formatter = (locale: string | undefined, unit?: string) =>
+  (formatters[`${locale}|${unit}`] ??= new Intl.NumberFormat(locale, { maximumFractionDigits: 1, style: unit ? 'unit' : 'percent', unit }));
+
+/** The properties a call takes from the element under the same name. */
+const CONFIG_KEYS = 'sessionId agentId channelId token getToken orgId credentials model voice instructions providerId reasoningEffort iceServers'.split(' ') as (keyof CallConfig & keyof VoiceCallElement)[];
 
 /**
  * A realtime voice call with an Everruns agent over WebRTC.
@@ -86,7 +85,7 @@ function formatter(locale: string | undefined, unit?: string): Intl.NumberFormat
  * @attr {boolean} lease-ending - Read-only: present while the lease warning is on (within `lease-warning` seconds of expiry).
  */
 export class VoiceCallElement extends LitElement {
-  static override styles = [styles, transcriptStyles];
+  static override styles = styles;
   // A `static properties` table, not decorators: the decorator helpers cost ~500 B gzip in the standalone build.
   static override properties = {
     sessionId: { attribute: 'session-id' },
@@ -119,8 +118,9 @@ export class VoiceCallElement extends LitElement {
   };
 
   readonly #controller = new CallController(this);
+  readonly #session = this.#controller.session;
   readonly #meters = new Meters(this);
-  readonly #transcript = new TranscriptView(this, this.#controller.session);
+  readonly #transcript = new TranscriptView(this, this.#session);
   /** Audio devices with labels (the browser gives labels once the microphone was allowed). */
   #devices: MediaDeviceInfo[] = [];
   /** The browser refused to play the agent without a user gesture. */
@@ -234,32 +234,32 @@ export class VoiceCallElement extends LitElement {
 
   /** The current state: `idle`, `requesting-microphone`, `connecting`, `connected`, `ended` or `error`. */
   get state(): CallState {
-    return this.#controller.session.state;
+    return this.#session.state;
   }
 
   /** The create-call response of the current or last call, or null. */
   get call(): VoiceCallInfo | null {
-    return this.#controller.session.call;
+    return this.#session.call;
   }
 
   /** The session the last agent channel call went into (`id`, …), or null. */
   get session(): EverrunsSession | null {
-    return this.#controller.session.everrunsSession;
+    return this.#session.everrunsSession;
   }
 
   /** Why the last call failed, or null. */
   get error(): VoiceCallError | null {
-    return this.#controller.session.error;
+    return this.#session.error;
   }
 
   /** `performance.now()` marks of the current call's phases: `start`, `mic`, `offer`, `ice`, `post`, `answer`, `connected`. */
   get timings(): CallTimings {
-    return this.#controller.session.timings;
+    return this.#session.timings;
   }
 
   /** The peer connection of the current call (for stats), or null. */
   get peerConnection(): RTCPeerConnection | null {
-    return this.#controller.session.peerConnection;
+    return this.#session.peerConnection;
   }
 
   /** The last connection-quality reading (each second while connected), or null. */
@@ -274,33 +274,21 @@ export class VoiceCallElement extends LitElement {
    */
   start(): Promise<void> {
     if (!isActive(this.state)) this.#meters.open();
-    const pending = this.#controller.session.start(this.#callConfig());
+    const pending = this.#session.start(this.#callConfig());
     this.#bindAudio(true);
     return pending;
   }
 
   /** Ends the call (or cancels one that is starting). Safe in every state. */
   hangup(): void {
-    this.#controller.session.hangup();
+    this.#session.hangup();
   }
 
   #callConfig(): CallConfig {
     return {
-      sessionId: this.sessionId,
-      agentId: this.agentId,
-      channelId: this.channelId,
+      ...(Object.fromEntries(CONFIG_KEYS.map((key) => [key, this[key]])) as Pick<CallConfig, (typeof CONFIG_KEYS)[number]>),
       baseUrl: this.baseUrl || DEFAULT_BASE_URL,
-      token: this.token,
-      getToken: this.getToken,
-      orgId: this.orgId,
-      credentials: this.credentials,
       timeoutMs: this.requestTimeout,
-      model: this.model,
-      voice: this.voice,
-      instructions: this.instructions,
-      providerId: this.providerId,
-      reasoningEffort: this.reasoningEffort,
-      iceServers: this.iceServers,
       leaseWarningMs: this.leaseWarningSeconds * 1000,
       audio: this.microphoneId ? { ...DEFAULT_AUDIO_CONSTRAINTS, deviceId: { exact: this.microphoneId } } : undefined,
     };
@@ -312,7 +300,7 @@ export class VoiceCallElement extends LitElement {
    */
   #bindAudio(play: boolean): void {
     const audio = this.#audio;
-    const stream = this.#controller.session.remoteStream;
+    const stream = this.#session.remoteStream;
     if (!audio || !stream || audio.srcObject === stream) return;
     audio.srcObject = stream;
     if (play) this.#play();
@@ -326,11 +314,11 @@ export class VoiceCallElement extends LitElement {
     this.#blocked = false;
     this.#audio
       ?.play()
-      .then(
-        () => (this.#blocked = false),
-        (error: Error) => (this.#blocked = error.name === 'NotAllowedError'),
-      )
-      .then(() => this.requestUpdate());
+      .then(() => false, (error: Error) => error.name === 'NotAllowedError')
+      .then((blocked) => {
+        this.#blocked = blocked;
+        this.requestUpdate();
+      });
   }
 
   #listDevices = (): void => {
@@ -356,7 +344,7 @@ export class VoiceCallElement extends LitElement {
   }
 
   #onButtonHover(): void {
-    if (this.prewarm) this.#controller.session.prepare(this.#callConfig());
+    if (this.prewarm) this.#session.prepare(this.#callConfig());
   }
 
   #onButtonClick(event: MouseEvent): void {
@@ -367,7 +355,7 @@ export class VoiceCallElement extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    const session = this.#controller.session;
+    const session = this.#session;
     if (changed.has('rememberDevices') && this.rememberDevices) {
       try {
         const [microphone, speaker] = JSON.parse(localStorage.getItem(STORAGE_KEY)!) ?? [];
@@ -378,8 +366,9 @@ export class VoiceCallElement extends LitElement {
       }
     }
     if (changed.has('microphoneId') || changed.has('speakerId')) this.#remember();
-    const microphoneId = this.microphoneId;
-    if (changed.has('microphoneId') && changed.get('microphoneId') !== undefined) {
+    const { microphoneId, muted } = this;
+    // An old value of undefined is the first update: the initial values are no change to announce.
+    if (changed.get('microphoneId') !== undefined) {
       const done = () => emit(this, VoiceCallEvent.DeviceChange, { kind: 'audioinput', deviceId: microphoneId });
       if (microphoneId && session.localStream) {
         session.switchMicrophone(microphoneId).then(() => {
@@ -388,65 +377,58 @@ export class VoiceCallElement extends LitElement {
         }, () => undefined);
       } else done();
     }
-    if (changed.has('muted')) {
-      const session = this.#controller.session;
-      if (session.muted !== this.muted) {
-        session.muted = this.muted;
-        if (changed.get('muted') !== undefined) emit(this, VoiceCallEvent.MuteChange, { muted: this.muted });
-      }
+    if (session.muted !== muted) {
+      session.muted = muted;
+      if (changed.get('muted') !== undefined) emit(this, VoiceCallEvent.MuteChange, { muted });
     }
   }
 
   protected override updated(changed: PropertyValues<this>): void {
     const audio = this.#audio!;
-    const session = this.#controller.session;
-    const state = this.state;
+    const session = this.#session;
+    const { state, speakerId } = this;
     this.#bindAudio(false);
     audio.volume = this.volume >= 0 ? Math.min(1, this.volume) : 1;
     audio.muted = this.agentMuted;
     if (changed.has('speakerId')) {
-      const deviceId = this.speakerId;
-      audio.setSinkId?.(deviceId ?? '').then(() => {
-        if (changed.get('speakerId') !== undefined) emit(this, VoiceCallEvent.DeviceChange, { kind: 'audiooutput', deviceId });
+      audio.setSinkId?.(speakerId ?? '').then(() => {
+        if (changed.get('speakerId') !== undefined) emit(this, VoiceCallEvent.DeviceChange, { kind: 'audiooutput', deviceId: speakerId });
       }, () => undefined);
     }
     this.#meters.sync(isActive(state) ? (state === CallState.Connected ? [session.localStream, session.remoteStream] : []) : null);
   }
 
+  // The templates carry no whitespace between tags: it would render nothing (the containers are grid or
+  // flex boxes, the button trims it) and would ship in the bundle. Line breaks go inside the `${}`.
   override render() {
     const strings = mergeStrings(this.strings);
     const { state, call, error, muted } = this;
+    const { errors } = strings;
     const controller = this.#controller;
     const active = isActive(state);
     const connected = state === CallState.Connected;
     const remaining = controller.remainingMs();
-    const buttonText = connected ? strings.hangup : active ? strings.cancel : state === CallState.Idle ? strings.start : strings.retry;
-    const endReason = controller.session.endReason;
+    const endReason = this.#session.endReason;
     const status = [
       state === CallState.Ended && endReason ? (strings.ended[endReason] ?? strings.states.ended) : strings.states[state],
       connected && muted && strings.muted,
       controller.leaseWarning && strings.leaseWarning,
     ];
-    const chrome = html`<div part="base" class=${this.layout} @keydown=${this.#onKey}>
-      <div part="controls">
-        <button part="button" type="button" @click=${this.#onButtonClick} @pointerenter=${this.#onButtonHover} @focus=${this.#onButtonHover}>
-          ${active
-            ? html`<slot name="hangup-label">${buttonText}</slot>`
-            : html`<slot name="start-label">${buttonText}</slot>`}
-        </button>
-        ${active ? this.#toggle('mute', strings.mute, muted, () => (this.muted = !muted)) : nothing}
-      </div>
-      <div part="status" role="status">${status.filter(Boolean).join(' · ')}</div>
-      ${error
-        ? html`<div part="error" role="alert">${strings.errors[error.code!] ?? strings.errors[error.status!] ?? strings.errors[error.kind] ?? error.message}</div>`
-        : nothing}
-      ${connected && this.#blocked
-        ? html`<button part="unblock" type="button" @click=${this.#unblock}>${strings.unblock}</button>`
-        : nothing}
-      ${remaining === null ? nothing : html`<div part="lease">${strings.timeLeft}: <time part="time">${formatRemaining(remaining)}</time></div>`}
-      ${connected && call && this.layout !== 'compact' ? this.#renderPanel(call, strings) : nothing}
-      ${this.transcript ? this.#transcript.render(strings) : nothing}
-    </div>`;
+    const chrome = html`<div part="base" class=${this.layout} @keydown=${this.#onKey}><div part="controls"><button part="button" type="button" @click=${this.#onButtonClick} @pointerenter=${this.#onButtonHover} @focus=${this.#onButtonHover}><slot name=${active ? 'hangup-label' : 'start-label'}>${
+      connected ? strings.hangup : active ? strings.cancel : state === CallState.Idle ? strings.start : strings.retry
+    }</slot></button>${
+      active ? this.#toggle('mute', strings.mute, muted, () => (this.muted = !muted)) : nothing
+    }</div><div part="status" role="status">${status.filter(Boolean).join(' · ')}</div>${
+      error ? html`<div part="error" role="alert">${errors[error.code!] ?? errors[error.status!] ?? errors[error.kind] ?? error.message}</div>` : nothing
+    }${
+      connected && this.#blocked ? html`<button part="unblock" type="button" @click=${this.#unblock}>${strings.unblock}</button>` : nothing
+    }${
+      remaining === null ? nothing : html`<div part="lease">${strings.timeLeft}: <time part="time">${formatRemaining(remaining)}</time></div>`
+    }${
+      connected && call && this.layout !== 'compact' ? this.#renderPanel(call, strings) : nothing
+    }${
+      this.transcript ? this.#transcript.render(strings) : nothing
+    }</div>`;
     return html`${this.appearance === 'none' ? nothing : chrome}<audio part="audio" autoplay></audio>`;
   }
 
@@ -454,11 +436,11 @@ export class VoiceCallElement extends LitElement {
     return html`<button part=${part} type="button" aria-pressed=${pressed} @click=${onClick}>${label}</button>`;
   }
 
-  #picker(part: 'microphone' | 'speaker', strings: VoiceCallStrings, kind: MediaDeviceKind, selected?: string) {
-    const devices = this.#devices.filter((device) => device.kind === kind);
+  #picker(part: 'microphone' | 'speaker', label: string, selected?: string) {
+    const devices = this.#devices.filter((device) => device.kind === (part === 'speaker' ? 'audiooutput' : 'audioinput'));
     const choose = (event: Event) => (this[`${part}Id`] = (event.target as HTMLSelectElement).value);
     return devices.length
-      ? html`<label part="label">${strings[part]}<select part=${part} @change=${choose}>${devices.map(
+      ? html`<label part="label">${label}<select part=${part} @change=${choose}>${devices.map(
           (device) => html`<option value=${device.deviceId} ?selected=${device.deviceId === selected}>${device.label}</option>`,
         )}</select></label>`
       : nothing;
@@ -475,27 +457,7 @@ export class VoiceCallElement extends LitElement {
     const format = (value: number | null, unit?: string) => (value === null ? '–' : formatter(locale, unit).format(value));
     const level = (which: string) => html`<div part="level ${which}-level" aria-hidden="true"></div>`;
     const audio = this.#audio;
-    return html`<div part="panel">${this.#picker(
-        'microphone',
-        strings,
-        'audioinput',
-        this.microphoneId ?? this.#controller.session.localStream?.getAudioTracks()[0]?.getSettings().deviceId,
-      )}${level('input')}<span part="label">${strings.volume}</span><div part="agent">
-          <input part="volume" type="range" min="0" max="1" step="0.05" aria-label=${strings.volume} .value=${String(this.volume)} @input=${(event: Event) => (this.volume = +(event.target as HTMLInputElement).value)} />${this.#toggle(
-            'mute-agent',
-            strings.muteAgent,
-            this.agentMuted,
-            () => (this.agentMuted = !this.agentMuted),
-          )}
-        </div>${level('output')}${audio?.setSinkId ? this.#picker('speaker', strings, 'audiooutput', this.speakerId ?? audio.sinkId) : nothing}</div>
-      ${stats
-        ? html`<div part="stats">${strings.rtt} ${format(stats.rttMs, 'millisecond')} · ${strings.loss} ${format(stats.loss)} · ${strings.jitter} ${format(stats.jitterMs, 'millisecond')}</div>`
-        : nothing}
-      <details part="details"><summary part="summary">${strings.details}</summary>${this.#renderDetails(call, strings)}</details>`;
-  }
-
-  #renderDetails(call: VoiceCallInfo, strings: VoiceCallStrings) {
-    const rows: [string, string | null][] = [
+    const details: [string, string | null][] = [
       [strings.model, call.model],
       [strings.voice, call.voice],
       [strings.provider, call.provider],
@@ -503,8 +465,18 @@ export class VoiceCallElement extends LitElement {
       [strings.voiceConnectionId, call.voice_connection_id],
       [strings.providerCallId, call.provider_call_id],
     ];
-    return html`<dl part="list">
-      ${rows.map(([label, value]) => (value ? html`<dt part="term">${label}</dt><dd part="value">${value}</dd>` : nothing))}
-    </dl>`;
+    return html`<div part="panel">${
+      this.#picker('microphone', strings.microphone, this.microphoneId ?? this.#session.localStream?.getAudioTracks()[0]?.getSettings().deviceId)
+    }${level('input')}<span part="label">${strings.volume}</span><div part="agent"><input part="volume" type="range" min="0" max="1" step="0.05" aria-label=${strings.volume} .value=${String(this.volume)} @input=${
+      (event: Event) => (this.volume = +(event.target as HTMLInputElement).value)
+    }>${
+      this.#toggle('mute-agent', strings.muteAgent, this.agentMuted, () => (this.agentMuted = !this.agentMuted))
+    }</div>${level('output')}${
+      audio?.setSinkId ? this.#picker('speaker', strings.speaker, this.speakerId ?? audio.sinkId) : nothing
+    }</div>${
+      stats ? html`<div part="stats">${strings.rtt} ${format(stats.rttMs, 'millisecond')} · ${strings.loss} ${format(stats.loss)} · ${strings.jitter} ${format(stats.jitterMs, 'millisecond')}</div>` : nothing
+    }<details part="details"><summary part="summary">${strings.details}</summary><dl part="list">${
+      details.map(([label, value]) => (value ? html`<dt part="term">${label}</dt><dd part="value">${value}</dd>` : nothing))
+    }</dl></details>`;
   }
 }
