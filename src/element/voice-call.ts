@@ -335,14 +335,6 @@ export class VoiceCallElement extends LitElement {
     }
   }
 
-  #remember(): void {
-    try {
-      if (this.rememberDevices) localStorage.setItem(STORAGE_KEY, JSON.stringify([this.microphoneId, this.speakerId]));
-    } catch {
-      // Storage can be off (privacy modes, sandboxed frames); the choice then lasts for this page only.
-    }
-  }
-
   #onButtonHover(): void {
     if (this.prewarm) this.#session.prepare(this.#callConfig());
   }
@@ -365,7 +357,11 @@ export class VoiceCallElement extends LitElement {
         // Nothing usable was stored.
       }
     }
-    if (changed.has('microphoneId') || changed.has('speakerId')) this.#remember();
+    try {
+      if (this.rememberDevices && (changed.has('microphoneId') || changed.has('speakerId'))) localStorage.setItem(STORAGE_KEY, JSON.stringify([this.microphoneId, this.speakerId]));
+    } catch {
+      // Storage can be off (privacy modes, sandboxed frames); the choice then lasts for this page only.
+    }
     const { microphoneId, muted } = this;
     // An old value of undefined is the first update: the initial values are no change to announce.
     if (changed.get('microphoneId') !== undefined) {
