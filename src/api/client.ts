@@ -1,5 +1,5 @@
-import { ErrorKind, VoiceCallError, fail } from './errors.js';
-import { httpError } from './problem.js';
+import { VoiceCallError, fail } from './errors.js';
+import { asString, httpError } from './problem.js';
 import {
   DEFAULT_REQUEST_TIMEOUT_MS,
   type ApiConfig,
@@ -10,14 +10,11 @@ import {
   type VoiceCallInfo,
 } from './types.js';
 
-/** Builds `{base}/v1/...` from already-encoded path segments; tolerates a trailing slash on the base. */
+/** Builds `{base}/v1/...` from path segments it percent-encodes; tolerates a trailing slash on the base. */
 export function apiUrl(baseUrl: string, ...segments: string[]): string {
-  const encode = (segment: string) => {
-    // `.` and `..`, even percent-encoded, are path steps to every URL parser: no id can be one.
-    if (/^\.\.?$/.test(segment)) throw fail(ErrorKind.Config, 'The session id is not valid.', 'invalid-id');
-    return encodeURIComponent(segment);
-  };
-  return `${baseUrl.replace(/\/+$/, '')}/v1/${segments.map(encode).join('/')}`;
+  // `.` and `..`, even percent-encoded, are path steps to every URL parser: no id can be one.
+  if (segments.some((segment) => /^\.\.?$/.test(segment))) throw fail('config', 'The session id is not valid.', 'invalid-id');
+  return `${baseUrl.replace(/\/+$/, '')}/v1/${segments.map(encodeURIComponent).join('/')}`;
 }
 
 /** A token must never travel over plain HTTP: only `https:`, or `http:` to this machine, is accepted. */
@@ -30,37 +27,45 @@ export function isSecureBase(baseUrl: string): boolean {
   }
 }
 
-function present(value: string | null | undefined): value is string {
+function present(value: unknown): value is string {
   return typeof value === 'string' && value !== '';
 }
 
-/** Only the options that were set travel; the server picks its defaults for the rest. */
-export function buildCreateCallRequest(sdp: string, options: CallOptions): CreateCallRequest {
-  const body: CreateCallRequest = { sdp };
-  if (present(options.instructions)) body.instructions = options.instructions;
-  if (present(options.model)) body.model = options.model;
-  if (present(options.providerId)) body.provider_id = options.providerId;
-  if (present(options.reasoningEffort)) body.reasoning_effort = options.reasoningEffort;
-  if (present(options.voice)) body.voice = options.voice;
-  return body;
+type SetOnly<T> = { [K in keyof T]?: Exclude<T[K], null | undefined | ''> };
+
+/** Only the fields that are set travel; the server picks its defaults for the rest. */
+function setOnly<T extends object>(fields: T): SetOnly<T> {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => present(value))) as SetOnly<T>;
 }
 
-async function resolveToken(config: ApiConfig): Promise<string | null> {
-  if (!config.getToken) return config.token || null;
+export function buildCreateCallRequest(sdp: string, options: CallOptions): CreateCallRequest {
+  return {
+    sdp,
+    ...setOnly({
+      instructions: options.instructions,
+      model: options.model,
+      provider_id: options.providerId,
+      reasoning_effort: options.reasoningEffort,
+      voice: options.voice,
+    }),
+  };
+}
+
+/** `Accept` is JSON but for the event stream. */
+export async function headersFor(config: ApiConfig, accept = 'application/json'): Promise<Record<string, string>> {
+  let token;
   try {
-    return (await config.getToken()) || null;
+    token = config.getToken ? await config.getToken() : config.token;
   } catch (cause) {
     // The host's token service failed, not the voice service: say so, and keep the host's error as the cause.
-    throw fail(ErrorKind.Http, 'Could not get a sign-in token for the voice service.', 'get-token', cause);
+    throw fail('http', 'Could not get a sign-in token.', 'get-token', cause);
   }
-}
-
-export async function headersFor(config: ApiConfig): Promise<Headers> {
-  const headers = new Headers({ 'Content-Type': 'application/json', Accept: 'application/json' });
-  const token = await resolveToken(config);
-  if (token) headers.set('Authorization', `Bearer ${token}`);
-  if (present(config.orgId)) headers.set('X-Org-Id', config.orgId);
-  return headers;
+  return {
+    'Content-Type': 'application/json',
+    Accept: accept,
+    ...(!!token && { Authorization: `Bearer ${token}` }),
+    ...(present(config.orgId) && { 'X-Org-Id': config.orgId }),
+  };
 }
 
 /** Every request of ours goes out with the host's `fetch` (tests inject one) and its cookie policy. */
@@ -68,29 +73,21 @@ export function request(config: ApiConfig, url: string, init: RequestInit): Prom
   return (config.fetch ?? fetch)(url, { credentials: config.credentials ?? 'same-origin', ...init });
 }
 
-async function send(
-  config: ApiConfig,
-  url: string,
-  body: unknown,
-  signal: AbortSignal | undefined,
-): Promise<Response> {
+async function send(config: ApiConfig, url: string, body: unknown, signal: AbortSignal | undefined): Promise<Response> {
   const timeoutMs = config.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const attempt = async () => {
-    // One timeout plus the caller's signal, without relying on `AbortSignal.any` (Safari 17.4+).
+    // One timeout plus the caller's signal, without relying on `AbortSignal.any` (Safari 17.4+): the link
+    // aborted while the caller's signal is not means the timeout struck.
     const link = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      link.abort();
-    }, timeoutMs);
+    const timer = setTimeout(() => link.abort(), timeoutMs);
     const forward = () => link.abort(signal?.reason);
     if (signal?.aborted) forward();
-    else signal?.addEventListener('abort', forward, { once: true });
+    else signal?.addEventListener('abort', forward);
     try {
       // The timeout covers the host's getToken too: a token endpoint that hangs must not hang the call.
       const headers = await Promise.race([
         headersFor(config),
-        new Promise<never>((_, reject) => link.signal.addEventListener('abort', () => reject(link.signal.reason), { once: true })),
+        new Promise<never>((_, reject) => (link.signal.onabort = () => reject(link.signal.reason))),
       ]);
       return await request(config, url, {
         method: 'POST',
@@ -102,9 +99,10 @@ async function send(
         signal: link.signal,
       });
     } catch (cause) {
-      if (timedOut) throw fail(ErrorKind.Network, `The voice service did not answer within ${Math.ceil(timeoutMs / 1000)} s.`, 'timeout', cause);
       if (signal?.aborted || cause instanceof VoiceCallError) throw cause;
-      throw fail(ErrorKind.Network, 'Could not reach the voice service. Check your connection.', 'network', cause);
+      throw link.signal.aborted
+        ? fail('network', `The voice service did not answer within ${Math.ceil(timeoutMs / 1000)} s.`, 'timeout', cause)
+        : fail('network', 'Could not reach the voice service. Check your connection.', 'network', cause);
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', forward);
@@ -112,36 +110,21 @@ async function send(
   };
   const response = await attempt();
   // An expired short-lived token is refreshed once: getToken runs before every attempt.
-  if (response.status === 401 && config.getToken) return attempt();
-  return response;
-}
-
-function failIfNotOk(response: Response): Promise<never> | null {
-  if (response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)) {
-    return Promise.reject(
-      new VoiceCallError(ErrorKind.Http, 'The voice service redirected the request (often to a sign-in page).', {
-        status: response.status || null,
-        code: 'redirect',
-      }),
-    );
-  }
-  if (!response.ok) return httpError(response).then((error) => Promise.reject(error));
-  return null;
+  return response.status === 401 && config.getToken ? attempt() : response;
 }
 
 function protocolError(message: string, cause?: unknown): VoiceCallError {
-  return fail(ErrorKind.Protocol, `The voice service sent an unexpected answer: ${message}.`, null, cause);
+  return fail('protocol', `The voice service sent an unexpected answer: ${message}.`, null, cause);
 }
 
-function optionalString(value: unknown): string | null {
-  return typeof value === 'string' ? value : null;
-}
+/** The text fields the widget reads, and what stands in for one that is missing or not a string. */
+const TEXT_FIELDS = { model: '', provider: '', provider_call_id: null, reasoning_effort: null, voice: '', voice_connection_id: '' };
 
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (cause) {
-    throw protocolError('the response is not JSON', cause);
+    throw protocolError('not JSON', cause);
   }
 }
 
@@ -151,35 +134,25 @@ export function parseCallInfo(text: string): VoiceCallInfo {
 }
 
 function callInfo(body: unknown): VoiceCallInfo {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw protocolError('the response is not an object');
-  const record = body as Record<string, unknown>;
-  if (typeof record.answer_sdp !== 'string' || record.answer_sdp.trim() === '') throw protocolError('answer_sdp is missing');
-  if (typeof record.expires_at !== 'string' || Number.isNaN(Date.parse(record.expires_at))) {
-    throw protocolError('expires_at is missing or not a date');
-  }
-  // answer_sdp and expires_at come with the spread, checked above.
-  return {
-    ...record,
-    model: optionalString(record.model) ?? '',
-    provider: optionalString(record.provider) ?? '',
-    provider_call_id: optionalString(record.provider_call_id),
-    reasoning_effort: optionalString(record.reasoning_effort),
-    voice: optionalString(record.voice) ?? '',
-    voice_connection_id: optionalString(record.voice_connection_id) ?? '',
-  } as VoiceCallInfo;
+  // Any JSON but an object (null, an array, a string) has no answer_sdp.
+  const record: Record<string, unknown> = Object(body);
+  if (!asString(record.answer_sdp)) throw protocolError('answer_sdp is missing');
+  if (typeof record.expires_at !== 'string' || isNaN(Date.parse(record.expires_at))) throw protocolError('expires_at is missing or not a date');
+  // answer_sdp and expires_at are checked above; unknown fields are kept.
+  const call = { ...record };
+  for (const [field, missing] of Object.entries(TEXT_FIELDS)) if (typeof call[field] !== 'string') call[field] = missing;
+  return call as VoiceCallInfo;
 }
 
 /** The server's clock minus ours, when the `Date` header is readable (cross-origin only if exposed). */
 export function clockSkewFrom(response: Response, receivedAt: number, sentAt = receivedAt): number {
-  const date = response.headers.get('date');
-  const serverTime = date === null ? Number.NaN : Date.parse(date);
-  if (Number.isNaN(serverTime)) return 0;
+  const serverTime = Date.parse(response.headers.get('date') ?? '');
+  if (isNaN(serverTime)) return 0;
   // The header is truncated to the second and stamped during the round trip, so the server's clock at
   // receipt lies in [serverTime, serverTime + 1 s + round trip]. Only a local time outside that
   // window is skew, and only by the distance to its nearest edge: guessing more would shift the lease
   // the wrong way as often as the right one.
-  if (receivedAt < serverTime) return serverTime - receivedAt;
-  return Math.min(0, serverTime + 1000 - sentAt);
+  return receivedAt < serverTime ? serverTime - receivedAt : Math.min(0, serverTime + 1000 - sentAt);
 }
 
 /**
@@ -194,29 +167,37 @@ export async function createCall(
   options: CallOptions,
   signal?: AbortSignal,
 ): Promise<CreateCallResult> {
-  const { agentId, channelId, providerId } = options;
+  const { agentId, channelId } = options;
   const channel = present(agentId) && present(channelId);
   const sentAt = Date.now();
   const response = await send(
     config,
-    channel ? apiUrl(config.baseUrl, 'agents', agentId, 'channels', channelId!, 'voice', 'calls') : apiUrl(config.baseUrl, 'sessions', sessionId, 'voice', 'calls'),
-    channel ? { sdp, ...(present(sessionId) && { session_id: sessionId }), ...(present(providerId) && { provider_id: providerId }) } : buildCreateCallRequest(sdp, options),
+    apiUrl(config.baseUrl, ...(channel ? ['agents', agentId, 'channels', channelId!] : ['sessions', sessionId]), 'voice', 'calls'),
+    channel ? { sdp, ...setOnly({ session_id: sessionId, provider_id: options.providerId }) } : buildCreateCallRequest(sdp, options),
     signal,
   );
   const receivedAt = Date.now();
-  await failIfNotOk(response);
+  const { status } = response;
+  if (response.type === 'opaqueredirect' || (status >= 300 && status < 400)) {
+    throw new VoiceCallError('http', 'The voice service redirected the request (often to a sign-in page).', {
+      status: status || null,
+      code: 'redirect',
+    });
+  }
+  if (!response.ok) throw await httpError(response);
   let text: string;
   try {
     text = await response.text();
   } catch (cause) {
     if (signal?.aborted) throw cause;
-    throw fail(ErrorKind.Network, 'The connection dropped while the call was being set up.', null, cause);
+    throw fail('network', 'The connection dropped during call setup.', null, cause);
   }
   const clockSkewMs = clockSkewFrom(response, receivedAt, sentAt);
-  if (!channel) return { call: parseCallInfo(text), clockSkewMs };
-  const { session, voice } = (parseJson(text) ?? {}) as { session?: EverrunsSession; voice?: unknown };
+  const body = parseJson(text) as { session?: EverrunsSession; voice?: unknown } | null;
+  if (!channel) return { call: callInfo(body), clockSkewMs };
+  const session = body?.session;
   if (typeof session?.id !== 'string') throw protocolError('session is missing');
-  return { call: callInfo(voice), session, clockSkewMs };
+  return { call: callInfo(body!.voice), session, clockSkewMs };
 }
 
 /** Reasons the client gives the server when it ends a call. */
@@ -234,7 +215,7 @@ export async function endCall(
 ): Promise<{ ok: boolean; status: number | null; error?: unknown }> {
   const url = apiUrl(config.baseUrl, 'sessions', sessionId, 'voice', voiceConnectionId, 'end');
   try {
-    const response = await request(config, url, {
+    const { ok, status } = await request(config, url, {
       method: 'POST',
       headers: await headersFor(config),
       body: JSON.stringify({ reason }),
@@ -242,7 +223,7 @@ export async function endCall(
       // Nobody waits on it, but no request of ours stays open for ever.
       signal: AbortSignal.timeout?.(config.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS),
     });
-    return { ok: response.ok, status: response.status };
+    return { ok, status };
   } catch (error) {
     return { ok: false, status: null, error };
   }

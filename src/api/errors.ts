@@ -23,28 +23,38 @@ export interface VoiceCallErrorInit {
   cause?: unknown;
 }
 
+/** The fields an init may set; each is always present on the error, `null` when unknown. */
+const INIT_FIELDS = ['status', 'serverMessage', 'code', 'retryAfterSeconds'] as const;
+
+type VoiceCallErrorJSON = {
+  name: 'VoiceCallError';
+  kind: ErrorKind;
+  message: string;
+  status: number | null;
+  serverMessage: string | null;
+  code: string | null;
+  retryAfterSeconds: number | null;
+};
+
 /** The one error type the widget reports. `message` is short and human; the rest is for the host page. */
 export class VoiceCallError extends Error {
   override readonly name = 'VoiceCallError';
-  readonly kind: ErrorKind;
-  readonly status: number | null;
-  readonly serverMessage: string | null;
-  readonly code: string | null;
-  readonly retryAfterSeconds: number | null;
+  declare readonly kind: ErrorKind;
+  declare readonly status: number | null;
+  declare readonly serverMessage: string | null;
+  declare readonly code: string | null;
+  declare readonly retryAfterSeconds: number | null;
 
   constructor(kind: ErrorKind, message: string, init: VoiceCallErrorInit = {}) {
-    super(message, init.cause === undefined ? undefined : { cause: init.cause });
+    // Error reads only `cause` from its options; without one, the error gets no `cause` property at all.
+    super(message, init.cause === undefined ? undefined : init);
     this.kind = kind;
-    this.status = init.status ?? null;
-    this.serverMessage = init.serverMessage ?? null;
-    this.code = init.code ?? null;
-    this.retryAfterSeconds = init.retryAfterSeconds ?? null;
+    for (const field of INIT_FIELDS) (this as Record<string, unknown>)[field] = init[field] ?? null;
   }
 
   /** Plain data for logs and `JSON.stringify` (Error fields are not enumerable). */
-  toJSON() {
-    const { kind, message, status, serverMessage, code, retryAfterSeconds } = this;
-    return { name: this.name, kind, message, status, serverMessage, code, retryAfterSeconds };
+  toJSON(): VoiceCallErrorJSON {
+    return Object.fromEntries(['name', 'kind', 'message', ...INIT_FIELDS].map((field) => [field, this[field as keyof VoiceCallErrorJSON]])) as VoiceCallErrorJSON;
   }
 }
 
@@ -52,41 +62,37 @@ export class VoiceCallError extends Error {
 export const fail = (kind: ErrorKind, message: string, code?: string | null, cause?: unknown): VoiceCallError =>
   new VoiceCallError(kind, message, { code, cause });
 
-// 400, 415 and other refusals share the 4xx fallback below; the status is in the message anyway.
+// 400, 413, 415, 422 and other refusals share the 4xx fallback, 500 the 5xx one: the status is in the message.
 const HTTP_MESSAGES: Record<number, string> = {
-  401: 'You are not signed in, or your session has expired.',
-  403: 'You are not allowed to start this call.',
-  404: 'This conversation could not be found.',
-  409: 'Voice is turned off for this agent.',
-  413: 'The call request was too large.',
-  422: 'The call request was malformed.',
+  401: 'Your sign-in is missing or has expired.',
+  403: 'You may not start this call.',
+  404: 'This conversation was not found.',
+  409: 'Voice is off for this agent.',
   429: 'Too many calls right now.',
-  500: 'The voice service had an internal error.',
   502: 'The voice provider is unavailable.',
-  503: 'The voice service is temporarily unavailable.',
+  503: 'The voice service is unavailable for now.',
   504: 'The voice service did not answer in time.',
 };
 
 /** A short message for an HTTP failure; the server's text stays in `serverMessage`. */
 export function httpMessage(status: number, retryAfterSeconds: number | null): string {
-  const base =
-    HTTP_MESSAGES[status] ??
-    (status >= 500 ? 'The voice service failed.' : 'The call request was refused.');
-  const wait = retryAfterSeconds === null ? '' : ` Try again in ${retryAfterSeconds} s.`;
-  return `${base}${wait} (HTTP ${status})`;
+  const base = HTTP_MESSAGES[status] ?? (status < 500 ? 'The call request was refused.' : 'The voice service failed.');
+  return `${base}${retryAfterSeconds === null ? '' : ` Try again in ${retryAfterSeconds} s.`} (HTTP ${status})`;
 }
+
+const HTTPS_ONLY = 'Microphone access is blocked on this page (it needs HTTPS).';
 
 /** Maps a getUserMedia failure to advice the user can act on. */
 export function microphoneError(cause: unknown): VoiceCallError {
   const name = (cause as { name?: string } | null)?.name ?? 'Error';
   const messages: Record<string, string> = {
-    NotAllowedError: 'Microphone access was denied. Allow it in the browser’s site settings, then try again.',
-    SecurityError: 'Microphone access is blocked on this page (it must be served over HTTPS).',
+    NotAllowedError: 'Microphone access was denied. Allow it in the browser’s site settings.',
+    SecurityError: HTTPS_ONLY,
     NotFoundError: 'No microphone was found. Connect one, then try again.',
-    OverconstrainedError: 'The selected microphone is not available. Choose another one.',
-    NotReadableError: 'The microphone is in use by another app or could not be started. Close that app, then try again.',
-    AbortError: 'The microphone could not be started. Try again.',
-    TypeError: 'This page cannot use the microphone (it must be served over HTTPS).',
+    OverconstrainedError: 'The selected microphone is unavailable. Choose another.',
+    NotReadableError: 'The microphone is in use by another app or failed to start. Close that app.',
+    AbortError: 'The microphone failed to start. Try again.',
+    TypeError: HTTPS_ONLY,
   };
-  return fail(ErrorKind.Microphone, messages[name] ?? 'The microphone could not be used.', name, cause);
+  return fail('microphone', messages[name] ?? 'The microphone could not be used.', name, cause);
 }

@@ -37,8 +37,7 @@ export async function followSession(
     signal.addEventListener('abort', cut);
     try {
       alive();
-      const headers = await headersFor(config);
-      headers.set('Accept', 'text/event-stream');
+      const headers = await headersFor(config, 'text/event-stream');
       const url = apiUrl(config.baseUrl, 'sessions', sessionId, 'sse') + (lastId && `?since_id=${encodeURIComponent(lastId)}`);
       const response = await request(config, url, { headers, signal: link.signal });
       const { status } = response;
@@ -88,7 +87,7 @@ export async function followSession(
     if (signal.aborted) return;
     await new Promise((resolve) => {
       const timer = setTimeout(resolve, wait ?? Math.min(30_000, 500 * 2 ** failures++) * (0.5 + Math.random() / 2));
-      signal.addEventListener('abort', () => resolve(clearTimeout(timer)), { once: true });
+      signal.addEventListener('abort', () => resolve(clearTimeout(timer)));
     });
   }
 }

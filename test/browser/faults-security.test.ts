@@ -132,7 +132,7 @@ describe('security', () => {
       .then(() => null, (e: unknown) => e);
     expect(error).to.include({ kind: 'http', status: 500 });
     expect(session.error!.serverMessage!.length).to.be.at.most(501);
-    expect(session.error!.message).to.equal('The voice service had an internal error. (HTTP 500)');
+    expect(session.error!.message).to.equal('The voice service failed. (HTTP 500)');
     await resources.released();
   });
 });
