@@ -1,11 +1,11 @@
 import { createCall, endCall, isSecureBase, type ServerEndReason } from '../api/client.js';
 import { ErrorKind, VoiceCallError, fail } from '../api/errors.js';
 import type { ApiConfig, CallOptions, EverrunsSession, VoiceCallInfo } from '../api/types.js';
-import { waitForConnected } from './connection.js';
+import { after, waitForConnected } from './connection.js';
 import { Emitter } from './emitter.js';
 import { waitForIceGathering } from './ice.js';
-import { Lease } from './lease.js';
-import { DEFAULT_AUDIO_CONSTRAINTS, acquireMicrophone, defaultGetUserMedia, stopTracks, type GetUserMedia } from './microphone.js';
+import { armLease } from './lease.js';
+import { DEFAULT_AUDIO_CONSTRAINTS, acquireMicrophone, stopTracks, type GetUserMedia } from './microphone.js';
 import { CallState, EndReason, isActive } from './states.js';
 
 /** Everything one call needs: where to call, how to authenticate, what to ask for, and its bounds. */
@@ -55,7 +55,7 @@ export interface CallTimings {
   connected?: number;
 }
 
-const now = () => performance.now();
+const ignore = () => undefined;
 
 export const CALL_DEFAULTS = {
   iceGatheringTimeoutMs: 700,
@@ -63,6 +63,9 @@ export const CALL_DEFAULTS = {
   disconnectGraceMs: 5_000,
   leaseWarningMs: 30_000,
 } as const;
+
+/** A bound from the call's config, or its default. */
+const setting = (config: CallConfig, name: keyof typeof CALL_DEFAULTS) => config[name] ?? CALL_DEFAULTS[name];
 
 // Keyed by the `EndReason` values themselves: computed keys would cost a lookup each in the bundle.
 const SERVER_END_REASONS: Partial<Record<EndReason, ServerEndReason>> = {
@@ -73,26 +76,47 @@ const SERVER_END_REASONS: Partial<Record<EndReason, ServerEndReason>> = {
   'page-hidden': 'page_unload',
 };
 
-/** One attempt's resources. A hang-up aborts it, so a late answer can never revive a dead call. */
-class Attempt {
-  readonly abort = new AbortController();
+/**
+ * One attempt and its resources. A hang-up aborts it (`signal.aborted` is "this attempt is over"), and its
+ * signal takes every listener and timer of the attempt along, so a late answer can never revive a dead call.
+ */
+class Attempt extends AbortController {
   // Unset until the step that makes each one; no initialisers, which the bundle would spell out.
   stream?: MediaStream;
   pc?: RTCPeerConnection;
+  /** Set once the answer is taken (not for one that lands after a hang-up). */
   call?: VoiceCallInfo;
-  lease?: Lease;
-  graceTimer: ReturnType<typeof setTimeout> | undefined;
-  finished?: boolean;
+  /** The agent channel session the call went into. */
+  session?: EverrunsSession;
+  /** When the lease runs out, on the local clock. */
+  deadline?: number;
+  graceTimer?: ReturnType<typeof setTimeout>;
+  reason?: EndReason;
+  error?: VoiceCallError | null;
   mic?: Promise<MediaStream>;
   ready?: Promise<RTCPeerConnection>;
-  readonly timings: CallTimings = {};
   /** Settles the promise `start()` returned: at connect, or at `#finish` for every other way out. */
-  settle: (error: VoiceCallError | null) => void = () => undefined;
+  settle?: (error: VoiceCallError | null) => void;
+  readonly timings: CallTimings = {};
 
-  constructor(public config: CallConfig) {}
+  constructor(public config: CallConfig) {
+    super();
+  }
 
-  get aborted(): boolean {
-    return this.abort.signal.aborted;
+  mark(phase: keyof CallTimings): void {
+    this.timings[phase] = performance.now();
+  }
+
+  /** Milliseconds left on the lease; NaN (which no comparison matches) before there is one. */
+  leaseLeft(): number {
+    return Math.max(0, this.deadline! - Date.now());
+  }
+
+  /** Not through `#finish`: also how an unused preparation, with no call and no state, is let go. */
+  release(): void {
+    this.abort();
+    stopTracks(this.stream);
+    this.pc?.close();
   }
 }
 
@@ -102,40 +126,38 @@ class Attempt {
  */
 export class CallSession extends Emitter<CallSessionEvents> {
   #state: CallState = CallState.Idle;
-  #attempt: Attempt | null = null;
-  #pending: Promise<void> | null = null;
-  #error: VoiceCallError | null = null;
-  #endReason: EndReason | null = null;
-  #call: VoiceCallInfo | null = null;
-  #everrunsSession: EverrunsSession | null = null;
+  #attempt?: Attempt;
+  #pending?: Promise<void> | null;
   #remoteStream: MediaStream | null = null;
   #muted = false;
-  #prepared: Attempt | null = null;
-  #preparedTimer: ReturnType<typeof setTimeout> | undefined;
+  #prepared?: Attempt;
+  #preparedTimer?: ReturnType<typeof setTimeout>;
+  readonly #deps: CallDependencies;
 
-  constructor(private readonly deps: CallDependencies = {}) {
+  constructor(deps: CallDependencies = {}) {
     super();
+    this.#deps = deps;
   }
 
   get state(): CallState {
     return this.#state;
   }
   get error(): VoiceCallError | null {
-    return this.#error;
+    return this.#attempt?.error ?? null;
   }
   /** The session the last agent channel call went into, or null. */
   get everrunsSession(): EverrunsSession | null {
-    return this.#everrunsSession;
+    return this.#attempt?.session ?? null;
   }
   /** The current or last call's config; after a channel call, with the session id it went into. */
   get config(): CallConfig | null {
     return this.#attempt?.config ?? null;
   }
   get call(): VoiceCallInfo | null {
-    return this.#call;
+    return this.#attempt?.call ?? null;
   }
   get endReason(): EndReason | null {
-    return this.#endReason;
+    return this.#attempt?.reason ?? null;
   }
   /** The agent's audio; created when a call starts so a player can be bound inside the user's gesture. */
   get remoteStream(): MediaStream | null {
@@ -154,7 +176,7 @@ export class CallSession extends Emitter<CallSessionEvents> {
   }
   /** Local-clock time when the lease runs out, or null when there is no call. */
   get leaseDeadline(): number | null {
-    return this.#attempt?.lease?.deadline ?? null;
+    return this.#attempt?.deadline ?? null;
   }
 
   get muted(): boolean {
@@ -173,16 +195,20 @@ export class CallSession extends Emitter<CallSessionEvents> {
    */
   async switchMicrophone(deviceId?: string): Promise<void> {
     const attempt = this.#attempt;
-    if (!attempt?.stream || attempt.finished) return;
-    const { deviceId: _chosen, ...audio } = attempt.config.audio ?? DEFAULT_AUDIO_CONSTRAINTS;
-    const stream = await acquireMicrophone(this.#getUserMedia, deviceId ? { ...audio, deviceId: { exact: deviceId } } : audio);
-    if (attempt.finished) return stopTracks(stream);
+    if (!attempt?.stream || attempt.signal.aborted) return;
+    const stream = await this.#acquire(attempt, { deviceId: deviceId ? { exact: deviceId } : undefined });
+    if (attempt.signal.aborted) return stopTracks(stream);
     const old = attempt.stream;
     attempt.stream = stream;
     this.muted = this.#muted;
     stopTracks(old);
     this.#watchMicrophone(attempt);
     await attempt.pc?.getSenders()[0]?.replaceTrack(stream.getAudioTracks()[0]!);
+  }
+
+  /** The microphone under the call's constraints; `device` replaces the chosen one (`deviceId: undefined`: the default). */
+  #acquire(attempt: Attempt, device?: Pick<MediaTrackConstraints, 'deviceId'>): Promise<MediaStream> {
+    return acquireMicrophone(this.#deps.getUserMedia, { ...(attempt.config.audio ?? DEFAULT_AUDIO_CONSTRAINTS), ...device });
   }
 
   /**
@@ -194,15 +220,10 @@ export class CallSession extends Emitter<CallSessionEvents> {
     track?.addEventListener(
       'ended',
       () => {
-        if (attempt.finished || attempt.stream?.getAudioTracks()[0] !== track) return;
-        this.switchMicrophone().catch((error: VoiceCallError) => this.#finish(attempt, EndReason.Error, error));
+        if (attempt.stream?.getAudioTracks()[0] === track) this.switchMicrophone().catch((error: VoiceCallError) => this.#finish(attempt, EndReason.Error, error));
       },
-      { signal: attempt.abort.signal, once: true },
+      { signal: attempt.signal, once: true },
     );
-  }
-
-  get #getUserMedia(): GetUserMedia | null {
-    return this.deps.getUserMedia === undefined ? defaultGetUserMedia() : this.deps.getUserMedia;
   }
 
   /**
@@ -211,15 +232,10 @@ export class CallSession extends Emitter<CallSessionEvents> {
    */
   start(config: CallConfig): Promise<void> {
     if (this.#pending) return this.#pending;
-    if (this.#state === CallState.Connected) return Promise.resolve();
     const attempt = this.#takePrepared() ?? new Attempt(config);
     attempt.config = config;
-    attempt.timings.start = now();
+    attempt.mark('start');
     this.#attempt = attempt;
-    this.#error = null;
-    this.#endReason = null;
-    this.#call = null;
-    this.#everrunsSession = null;
     this.#remoteStream = typeof MediaStream === 'function' ? new MediaStream() : null;
     // Settled by the single exit, not by #run's return: a hang-up settles it at once even while a
     // permission prompt or a request is still outstanding.
@@ -236,40 +252,32 @@ export class CallSession extends Emitter<CallSessionEvents> {
    * up (ICE servers and audio constraints as prepared); unused, it is released after `ttlMs` or on `hangup()`.
    */
   prepare(config: CallConfig, ttlMs = 10_000): void {
-    if (this.#prepared || this.#pending || this.active) return;
+    // A call holds #pending from start() to its single exit, so this also covers every active state.
+    if (this.#prepared || this.#pending) return;
     const attempt = (this.#prepared = new Attempt(config));
-    attempt.timings.prepare = now();
-    this.#preparedTimer = setTimeout(() => this.#releasePrepared(), ttlMs);
-    (attempt.ready = this.#offer(attempt)).catch(() => undefined);
-    globalThis.navigator?.permissions?.query({ name: 'microphone' as PermissionName }).then(({ state }) => {
-      if (state === 'granted' && !attempt.aborted) this.#mic(attempt).catch(() => undefined);
-    }, () => undefined);
+    attempt.mark('prepare');
+    this.#preparedTimer = setTimeout(() => this.#takePrepared()?.release(), ttlMs);
+    (attempt.ready = this.#offer(attempt)).catch(ignore);
+    navigator.permissions?.query({ name: 'microphone' as PermissionName }).then(({ state }) => {
+      if (state === 'granted' && !attempt.signal.aborted) this.#mic(attempt).catch(ignore);
+    }, ignore);
   }
 
-  #takePrepared(): Attempt | null {
+  #takePrepared(): Attempt | undefined {
     const attempt = this.#prepared;
-    this.#prepared = null;
+    this.#prepared = undefined;
     clearTimeout(this.#preparedTimer);
     return attempt;
   }
 
-  /** Not through #finish: a prepared attempt has no call, no state and no remote stream to touch. */
-  #releasePrepared(): void {
-    const attempt = this.#takePrepared();
-    attempt?.abort.abort();
-    stopTracks(attempt?.stream ?? null);
-    attempt?.pc?.close();
-  }
-
   /** Ends the current call, if any, releasing everything at once; with `error`, in the error state. Safe in every state. */
   hangup(reason: EndReason = EndReason.Hangup, error: VoiceCallError | null = null): void {
-    this.#releasePrepared();
-    const attempt = this.#attempt;
-    if (attempt && !attempt.finished) this.#finish(attempt, reason, error);
+    this.#takePrepared()?.release();
+    if (this.#attempt) this.#finish(this.#attempt, reason, error);
   }
 
   async #run(attempt: Attempt): Promise<void> {
-    const { config } = attempt;
+    const { config, signal } = attempt;
     this.#setState(CallState.RequestingMicrophone);
     try {
       // Refused before the microphone is even asked for.
@@ -277,44 +285,40 @@ export class CallSession extends Emitter<CallSessionEvents> {
         throw fail(ErrorKind.Config, 'The voice service address (base-url) must start with https://.', 'insecure-base-url');
       }
       const stream = await this.#mic(attempt);
-      if (attempt.aborted) return;
+      if (signal.aborted) return;
       this.muted = this.#muted;
       this.#setState(CallState.Connecting);
 
       const pc = await (attempt.ready ??= this.#offer(attempt));
       // A hang-up from a statechange listener came before #offer made this connection: #finish missed it.
-      if (attempt.aborted) return pc.close();
+      if (signal.aborted) return pc.close();
       // A prepared offer was made before the microphone: its sender takes the track now, no renegotiation.
       const [sender] = pc.getSenders();
       if (sender && !sender.track) await sender.replaceTrack(stream.getAudioTracks()[0]!);
 
-      const sdp = pc.localDescription?.sdp ?? '';
-      attempt.timings.post = now();
-      const { call, clockSkewMs, session } = await createCall(config, config.sessionId, sdp, config, attempt.abort.signal);
+      attempt.mark('post');
+      const { call, clockSkewMs, session } = await createCall(config, config.sessionId, pc.localDescription?.sdp ?? '', config, signal);
       if (session) {
         // The end route and the event stream need the session the server put the call in.
         attempt.config = { ...config, sessionId: session.id };
-        this.emit('session', (this.#everrunsSession = session));
+        this.emit('session', (attempt.session = session));
       }
-      attempt.timings.answer = now();
-      attempt.call = call;
+      attempt.mark('answer');
       // A hang-up raced the answer (a fetch that ignored the abort): the call exists on the server only.
-      if (attempt.aborted) return this.#tellServer(attempt, 'client_ended');
-      this.#call = call;
-      attempt.lease = new Lease(call.expires_at, clockSkewMs);
-      if (attempt.lease.remainingMs() <= 0) {
+      if (signal.aborted) return this.#tellServer(attempt, call, 'client_ended');
+      attempt.call = call;
+      // `expires_at` is the server's time; the skew (server minus local) moves it onto our clock.
+      attempt.deadline = Date.parse(call.expires_at) - clockSkewMs;
+      if (attempt.leaseLeft() <= 0) {
         throw fail(ErrorKind.Lease, 'The call’s time had already run out when it started.', 'lease-expired');
       }
 
-      try {
-        await pc.setRemoteDescription({ type: 'answer', sdp: call.answer_sdp });
-      } catch (cause) {
-        if (attempt.aborted) return;
+      // Failing after a hang-up (the connection closed under it) reaches #finish, which ignores it.
+      await pc.setRemoteDescription({ type: 'answer', sdp: call.answer_sdp }).catch((cause) => {
         throw fail(ErrorKind.Protocol, 'The voice service sent an answer this browser cannot use.', 'bad-answer-sdp', cause);
-      }
-      await waitForConnected(pc, config.connectTimeoutMs ?? CALL_DEFAULTS.connectTimeoutMs, attempt.abort.signal);
-      if (attempt.aborted) return;
-      this.#onConnected(attempt, pc);
+      });
+      await waitForConnected(pc, setting(config, 'connectTimeoutMs'), signal);
+      if (!signal.aborted) this.#onConnected(attempt, pc);
     } catch (cause) {
       // After a hang-up this is the teardown failing what was in flight; #finish ignores it.
       this.#finish(attempt, EndReason.Error, cause instanceof VoiceCallError ? cause : fail(ErrorKind.WebRtc, 'The call could not be set up.', null, cause));
@@ -323,132 +327,104 @@ export class CallSession extends Emitter<CallSessionEvents> {
 
   /** The microphone, once per attempt; a stream that arrives after a hang-up is stopped at once. */
   #mic(attempt: Attempt): Promise<MediaStream> {
-    const audio = attempt.config.audio ?? DEFAULT_AUDIO_CONSTRAINTS;
-    const acquire = (constraints: MediaTrackConstraints) => acquireMicrophone(this.#getUserMedia, constraints);
     // A chosen microphone that is gone (unplugged since it was remembered): the default one, not a failed call.
-    return (attempt.mic ??= acquire(audio)
-      .catch((error: VoiceCallError) => (error.code === 'OverconstrainedError' && audio.deviceId ? acquire({ ...audio, deviceId: undefined }) : Promise.reject(error)))
+    return (attempt.mic ??= this.#acquire(attempt)
+      .catch((error: VoiceCallError) => (error.code === 'OverconstrainedError' && attempt.config.audio?.deviceId ? this.#acquire(attempt, { deviceId: undefined }) : Promise.reject(error)))
       .then((stream) => {
         attempt.stream = stream;
-        attempt.timings.mic = now();
-        if (attempt.aborted) stopTracks(stream);
+        attempt.mark('mic');
+        if (attempt.signal.aborted) stopTracks(stream);
         return stream;
       }));
   }
 
   /** Peer connection, offer and bounded ICE gathering: everything the request needs but the microphone. */
   async #offer(attempt: Attempt): Promise<RTCPeerConnection> {
-    const pc = this.#createPeerConnection(attempt);
-    await pc.setLocalDescription(await pc.createOffer());
-    attempt.timings.offer = now();
-    await waitForIceGathering(pc, {
-      timeoutMs: attempt.config.iceGatheringTimeoutMs ?? CALL_DEFAULTS.iceGatheringTimeoutMs,
-      signal: attempt.abort.signal,
-    });
-    attempt.timings.ice = now();
-    return pc;
-  }
-
-  #createPeerConnection(attempt: Attempt): RTCPeerConnection {
-    const { iceServers = [], iceTransportPolicy } = attempt.config;
-    const configuration: RTCConfiguration = { iceServers, iceTransportPolicy, bundlePolicy: 'max-bundle' };
-    const pc = this.deps.createPeerConnection?.(configuration) ?? new RTCPeerConnection(configuration);
-    attempt.pc = pc;
-    pc.addEventListener('track', ({ track }) => {
-      // Read now, not at creation: a prepared connection exists before start() makes the call's stream.
-      const remote = this.#remoteStream;
-      if (remote && !remote.getTracks().includes(track)) remote.addTrack(track);
-    });
-    const { stream } = attempt;
+    const { config, stream } = attempt;
+    const configuration: RTCConfiguration = { iceServers: config.iceServers ?? [], iceTransportPolicy: config.iceTransportPolicy, bundlePolicy: 'max-bundle' };
+    const pc = (attempt.pc = this.#deps.createPeerConnection?.(configuration) ?? new RTCPeerConnection(configuration));
+    // Read at each track, not at creation: a prepared connection exists before start() makes the call's
+    // stream. Adding a track the stream already has does nothing.
+    pc.addEventListener('track', ({ track }) => this.#remoteStream?.addTrack(track));
     if (stream) for (const track of stream.getTracks()) pc.addTrack(track, stream);
     else pc.addTransceiver('audio');
+    await pc.setLocalDescription(await pc.createOffer());
+    attempt.mark('offer');
+    await waitForIceGathering(pc, setting(config, 'iceGatheringTimeoutMs'), attempt.signal);
+    attempt.mark('ice');
     return pc;
   }
 
   #onConnected(attempt: Attempt, pc: RTCPeerConnection): void {
-    const { config } = attempt;
-    attempt.timings.connected = now();
+    const { config, signal } = attempt;
+    attempt.mark('connected');
     this.#setState(CallState.Connected);
     this.emit('connected', attempt.call!);
-    attempt.settle(null);
+    attempt.settle!(null);
+    // A listener may have hung up already: nothing below may outlive the attempt.
+    if (signal.aborted) return;
     this.#watchMicrophone(attempt);
-    attempt.lease!.arm(
-      config.leaseWarningMs ?? CALL_DEFAULTS.leaseWarningMs,
-      (remainingMs) => this.emit('leasewarning', { remainingMs }),
-      () => this.#finish(attempt, EndReason.LeaseExpired, null),
+    armLease(
+      attempt.deadline!,
+      setting(config, 'leaseWarningMs'),
+      () => this.emit('leasewarning', { remainingMs: attempt.leaseLeft() }),
+      () => this.#finish(attempt, EndReason.LeaseExpired),
+      signal,
     );
     // Every listener goes with the attempt: #finish aborts this signal.
-    const options = { signal: attempt.abort.signal };
-    const watch = () => this.#onLinkChange(attempt, pc);
-    pc.addEventListener('connectionstatechange', watch, options);
-    // The OS knows about a lost network seconds before ICE consent checks run out.
-    for (const type of ['online', 'offline']) globalThis.addEventListener?.(type, watch, options);
+    const options = { signal };
     // The remote side closing DTLS is the clearest "the agent hung up" signal a browser gives.
     const transport = pc.getSenders()[0]?.transport;
-    transport?.addEventListener(
-      'statechange',
-      () => {
-        if (transport.state === 'closed') this.#finish(attempt, EndReason.RemoteEnded, null);
-      },
-      options,
-    );
+    const watch = () => {
+      switch (transport?.state === 'closed' ? 'closed' : navigator.onLine ? pc.connectionState : 'disconnected') {
+        case 'connected':
+          clearTimeout(attempt.graceTimer);
+          attempt.graceTimer = undefined;
+          break;
+        case 'disconnected':
+          // Wi-Fi hand-overs and short drops recover on their own; give them a bounded chance.
+          attempt.graceTimer ??= after(
+            setting(config, 'disconnectGraceMs'),
+            () => this.#finish(attempt, EndReason.Error, fail(ErrorKind.WebRtc, 'The connection was lost. Check your network, then call again.', 'disconnected')),
+            signal,
+          );
+          break;
+        case 'failed':
+          this.#finish(attempt, EndReason.Error, fail(ErrorKind.WebRtc, 'The connection failed.', 'failed'));
+          break;
+        case 'closed':
+          this.#finish(attempt, EndReason.RemoteEnded);
+      }
+    };
+    pc.addEventListener('connectionstatechange', watch, options);
+    transport?.addEventListener('statechange', watch, options);
+    // The OS knows about a lost network seconds before ICE consent checks run out.
+    for (const type of ['online', 'offline']) addEventListener(type, watch, options);
     watch();
   }
 
-  #onLinkChange(attempt: Attempt, pc: RTCPeerConnection): void {
-    if (attempt.finished) return;
-    const offline = globalThis.navigator?.onLine === false;
-    switch (offline ? 'disconnected' : pc.connectionState) {
-      case 'connected':
-        clearTimeout(attempt.graceTimer);
-        attempt.graceTimer = undefined;
-        break;
-      case 'disconnected':
-        // Wi-Fi hand-overs and short drops recover on their own; give them a bounded chance.
-        attempt.graceTimer ??= setTimeout(
-          () => this.#finish(attempt, EndReason.Error, fail(ErrorKind.WebRtc, 'The connection was lost. Check your network, then call again.', 'disconnected')),
-          attempt.config.disconnectGraceMs ?? CALL_DEFAULTS.disconnectGraceMs,
-        );
-        break;
-      case 'failed':
-        this.#finish(attempt, EndReason.Error, fail(ErrorKind.WebRtc, 'The connection failed.', 'failed'));
-        break;
-      case 'closed':
-        this.#finish(attempt, EndReason.RemoteEnded, null);
-        break;
-    }
-  }
-
   /** The single exit: every path releases the mic, the connection, the request and the timers. */
-  #finish(attempt: Attempt, reason: EndReason, error: VoiceCallError | null): void {
-    if (attempt.finished) return;
-    attempt.finished = true;
+  #finish(attempt: Attempt, reason: EndReason, error: VoiceCallError | null = null): void {
+    if (attempt.signal.aborted) return;
     // The agent ends the call itself when the lease runs out, a moment before or after our own timer:
     // whichever of its signals lands first (DTLS close, the session stream), the cause is the lease.
-    if (reason === EndReason.RemoteEnded && attempt.lease && attempt.lease.remainingMs() < 1000) reason = EndReason.LeaseExpired;
-    attempt.abort.abort();
-    attempt.lease?.disarm();
-    clearTimeout(attempt.graceTimer);
-    stopTracks(attempt.stream);
-    attempt.pc?.close();
-    for (const track of this.#remoteStream?.getTracks() ?? []) track.stop();
-
-    this.#tellServer(attempt, SERVER_END_REASONS[reason]);
-
-    attempt.settle(error);
-    if (this.#attempt !== attempt) return;
+    if (reason === EndReason.RemoteEnded && attempt.leaseLeft() < 1000) reason = EndReason.LeaseExpired;
+    attempt.release();
+    stopTracks(this.#remoteStream);
+    this.#tellServer(attempt, attempt.call, SERVER_END_REASONS[reason]);
+    attempt.settle!(error);
+    // Only the current attempt reaches here: start() makes no new one before this exit clears #pending.
     this.#pending = null;
-    this.#endReason = reason;
-    this.#error = error;
+    attempt.reason = reason;
+    attempt.error = error;
     this.#setState(error ? CallState.Error : CallState.Ended);
     if (error) this.emit('error', error);
     this.emit('ended', { reason, error });
   }
 
   /** Lets the server free the call now rather than at its lease or connect timeout. */
-  #tellServer(attempt: Attempt, reason: ServerEndReason | undefined): void {
-    const { call, config } = attempt;
-    if (reason && call?.voice_connection_id) {
+  #tellServer({ config }: Attempt, call: VoiceCallInfo | undefined, reason: ServerEndReason | undefined): void {
+    if (reason && call) {
       void endCall(config, config.sessionId, call.voice_connection_id, reason).then(({ ok, status }) => this.emit('endrequest', { reason, ok, status }));
     }
   }

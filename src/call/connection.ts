@@ -1,41 +1,56 @@
 import { ErrorKind, fail, type VoiceCallError } from '../api/errors.js';
 
-function linkState(pc: RTCPeerConnection): RTCPeerConnectionState | RTCIceConnectionState {
-  // connectionState is the aggregate (ICE + DTLS); older engines only have the ICE one.
-  return pc.connectionState ?? pc.iceConnectionState;
+/** `setTimeout` that `signal` clears, so the timer never outlives what it belongs to. */
+export function after(ms: number, run: () => void, signal: AbortSignal): ReturnType<typeof setTimeout> {
+  const timer = setTimeout(run, ms);
+  signal.addEventListener('abort', () => clearTimeout(timer));
+  return timer;
 }
 
-function isLinkUp(pc: RTCPeerConnection): boolean {
-  const state = linkState(pc);
-  return state === 'connected' || state === 'completed';
-}
+export type Settle = (error?: VoiceCallError) => void;
 
-/** Resolves once media can flow; rejects with a `webrtc` error on failure or after `timeoutMs`. */
-export function waitForConnected(pc: RTCPeerConnection, timeoutMs: number, signal: AbortSignal): Promise<void> {
-  if (isLinkUp(pc)) return Promise.resolve();
+/**
+ * Runs `check` now and on each of `types` from `pc` until it calls `settle` (with an error: rejects). The
+ * bound `timeoutMs` settles it with `onTimeout()`; `signal` aborting resolves it (the caller checks its own
+ * signal next). Settling aborts `listening`, which takes every listener and timer of the wait along.
+ */
+export function waitOn<E extends Event>(
+  pc: RTCPeerConnection,
+  types: string[],
+  timeoutMs: number,
+  signal: AbortSignal,
+  check: (settle: Settle, listening: AbortSignal, event?: E) => void,
+  onTimeout?: () => VoiceCallError,
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    // Aborting it removes every listener below at once.
     const listening = new AbortController();
     const options = { signal: listening.signal };
-    const finish = (error?: VoiceCallError) => {
-      clearTimeout(timer);
+    const settle: Settle = (error) => {
       listening.abort();
       if (error) reject(error);
       else resolve();
     };
-    const check = () => {
-      if (isLinkUp(pc)) return finish();
-      const state = linkState(pc);
-      if (state === 'failed' || state === 'closed') {
-        finish(fail(ErrorKind.WebRtc, 'Could not connect the audio. A firewall may be blocking it.', `ice-${state}`));
-      }
-    };
-    const timer = setTimeout(
-      () => finish(fail(ErrorKind.WebRtc, `Could not connect the audio within ${Math.ceil(timeoutMs / 1000)} s.`, 'ice-timeout')),
-      timeoutMs,
-    );
-    pc.addEventListener('connectionstatechange', check, options);
-    pc.addEventListener('iceconnectionstatechange', check, options);
-    signal.addEventListener('abort', () => finish(fail(ErrorKind.WebRtc, 'The call was cancelled.', 'aborted')), options);
+    const onEvent = (event?: E) => check(settle, listening.signal, event);
+    after(timeoutMs, () => settle(onTimeout?.()), listening.signal);
+    for (const type of types) pc.addEventListener(type, onEvent as EventListener, options);
+    signal.addEventListener('abort', () => settle(), options);
+    onEvent();
   });
 }
+
+/** Resolves once media can flow; rejects with a `webrtc` error on failure or after `timeoutMs`. */
+export const waitForConnected = (pc: RTCPeerConnection, timeoutMs: number, signal: AbortSignal): Promise<void> =>
+  waitOn(
+    pc,
+    ['connectionstatechange'],
+    timeoutMs,
+    signal,
+    (settle) => {
+      const state = pc.connectionState;
+      if (state === 'connected') settle();
+      else if (state === 'failed' || state === 'closed') {
+        settle(fail(ErrorKind.WebRtc, 'Could not connect the audio. A firewall may be blocking it.', `ice-${state}`));
+      }
+    },
+    () => fail(ErrorKind.WebRtc, `Could not connect the audio within ${Math.ceil(timeoutMs / 1000)} s.`, 'ice-timeout'),
+  );

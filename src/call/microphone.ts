@@ -9,16 +9,14 @@ export const DEFAULT_AUDIO_CONSTRAINTS: MediaTrackConstraints = {
   autoGainControl: true,
 };
 
-export function defaultGetUserMedia(): GetUserMedia | null {
+/**
+ * The microphone under `audio`. `getUserMedia` is an injected one, `null` for none, `undefined` for the
+ * browser's own, read at each call so a page (or a test) that replaces it later is heard.
+ */
+export async function acquireMicrophone(getUserMedia: GetUserMedia | null | undefined, audio: MediaTrackConstraints): Promise<MediaStream> {
   const devices = globalThis.navigator?.mediaDevices;
-  return devices?.getUserMedia ? (constraints) => devices.getUserMedia(constraints) : null;
-}
-
-export async function acquireMicrophone(
-  getUserMedia: GetUserMedia | null,
-  audio: MediaTrackConstraints,
-): Promise<MediaStream> {
-  if (!getUserMedia) {
+  const get = getUserMedia === undefined ? devices?.getUserMedia?.bind(devices) : getUserMedia;
+  if (!get) {
     throw fail(
       ErrorKind.Microphone,
       'This page cannot use the microphone: it must be served over HTTPS, in a browser that supports calls.',
@@ -26,7 +24,7 @@ export async function acquireMicrophone(
     );
   }
   try {
-    return await getUserMedia({ audio, video: false });
+    return await get({ audio, video: false });
   } catch (cause) {
     throw microphoneError(cause);
   }

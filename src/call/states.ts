@@ -22,5 +22,6 @@ export type EndReason = (typeof EndReason)[keyof typeof EndReason];
 
 /** States in which a call holds (or is acquiring) the microphone and a peer connection. */
 export function isActive(state: CallState): boolean {
-  return state === CallState.RequestingMicrophone || state === CallState.Connecting || state === CallState.Connected;
+  // Every state but the three at rest.
+  return state !== CallState.Idle && state !== CallState.Ended && state !== CallState.Error;
 }

@@ -17,6 +17,7 @@ export interface CallStats {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Report = Record<string, any>;
+type Counter = 'packetsReceived' | 'packetsSent' | 'bytesReceived' | 'bytesSent';
 const ms = (seconds?: number) => (seconds === undefined ? null : seconds * 1000);
 
 /** Sums the audio RTP reports of one `getStats` call; the agent's audio is `inbound`, ours `outbound`. */
@@ -28,16 +29,15 @@ export async function readStats(pc: RTCPeerConnection): Promise<CallStats> {
   const all = await pc.getStats();
   let lost = 0;
   all.forEach((r: Report) => {
+    const add = (...counters: Counter[]) => counters.forEach((counter) => (stats[counter] += r[counter] ?? 0));
     if (r.type === 'transport') stats.rttMs = ms(all.get(r.selectedCandidatePairId)?.currentRoundTripTime);
     if ((r.kind ?? r.mediaType) !== 'audio') return;
     if (r.type === 'inbound-rtp') {
-      stats.packetsReceived += r.packetsReceived ?? 0;
-      stats.bytesReceived += r.bytesReceived ?? 0;
+      add('packetsReceived', 'bytesReceived');
       lost += r.packetsLost ?? 0;
       stats.jitterMs = ms(r.jitter);
     } else if (r.type === 'outbound-rtp') {
-      stats.packetsSent += r.packetsSent ?? 0;
-      stats.bytesSent += r.bytesSent ?? 0;
+      add('packetsSent', 'bytesSent');
     } else if (r.type === 'remote-inbound-rtp') {
       stats.remoteJitterMs = ms(r.jitter);
       stats.remoteLoss = r.fractionLost ?? null;

@@ -49,18 +49,21 @@ export class Transcript extends Emitter<{ change: TranscriptChange }> {
 
   #on(session: CallSession, ours: string, { type, data }: SessionEvent): void {
     const id: string | undefined = data.item_id ?? data.response_id;
-    const other = data.voice_connection_id !== ours;
-    if (other && data.voice_connection_id != null) return;
+    const connection = data.voice_connection_id;
+    // Events of another caller's connection are not ours; those of no connection belong to the session.
+    const other = connection !== ours;
+    if (other && connection != null) return;
     const [, kind, step] = TRANSCRIPT.exec(type) ?? [];
+    const { turns } = this;
     let turn: TranscriptTurn | undefined;
     if (kind) {
       const role = kind === 'input' ? 'user' : 'assistant';
-      turn = this.turns.find((t) => (id ? t.id === id : t.role === role && !t.final));
-      if (!turn) this.turns.push((turn = { role, text: '', final: false, interrupted: false, id }));
+      turn = turns.find((t) => (id ? t.id === id : t.role === role && !t.final));
+      if (!turn) turns.push((turn = { role, text: '', final: false, interrupted: false, id }));
       turn.text = data.accumulated ?? turn.text + (data.delta ?? '');
       turn.final = step === 'completed';
     } else if (type === 'voice.output.interrupted') {
-      const answers = this.turns.filter((t) => t.role === 'assistant');
+      const answers = turns.filter((t) => t.role === 'assistant');
       turn = answers.find((t) => t.id === id) ?? answers.pop();
       if (turn) turn.interrupted = true;
     } else if (!other && type === 'voice.session.ended') {
@@ -72,6 +75,6 @@ export class Transcript extends Emitter<{ change: TranscriptChange }> {
         new VoiceCallError(ErrorKind.WebRtc, 'The voice session failed.', { code: 'session-failed', serverMessage: error?.message ?? error }),
       );
     }
-    if (turn) this.emit('change', { turn, turns: this.turns });
+    if (turn) this.emit('change', { turn, turns });
   }
 }
