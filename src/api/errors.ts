@@ -80,6 +80,7 @@ export function httpMessage(status: number, retryAfterSeconds: number | null): s
   return `${base}${retryAfterSeconds === null ? '' : ` Try again in ${retryAfterSeconds} s.`} (HTTP ${status})`;
 }
 
+const NOT_STARTED = 'The microphone is in use by another app or failed to start. Close that app.';
 const HTTPS_ONLY = 'Microphone access is blocked on this page (it needs HTTPS).';
 
 /** Maps a getUserMedia failure to advice the user can act on. */
@@ -90,8 +91,8 @@ export function microphoneError(cause: unknown): VoiceCallError {
     SecurityError: HTTPS_ONLY,
     NotFoundError: 'No microphone was found. Connect one, then try again.',
     OverconstrainedError: 'The selected microphone is unavailable. Choose another.',
-    NotReadableError: 'The microphone is in use by another app or failed to start. Close that app.',
-    AbortError: 'The microphone failed to start. Try again.',
+    NotReadableError: NOT_STARTED,
+    AbortError: NOT_STARTED,
     TypeError: HTTPS_ONLY,
   };
   return fail('microphone', messages[name] ?? 'The microphone could not be used.', name, cause);
