@@ -41,6 +41,8 @@ export interface CallSessionEvents {
   endrequest: { reason: ServerEndReason; ok: boolean; status: number | null };
   /** The session an agent channel call went into. */
   session: EverrunsSession;
+  /** The link dropped while connected (the grace period runs) or came back. */
+  reconnecting: { reconnecting: boolean };
 }
 
 /** `performance.now()` at each phase of one call; a prepared call's first marks come before `start`. */
@@ -174,7 +176,12 @@ export class CallSession extends Emitter<CallSessionEvents> {
   get timings(): CallTimings {
     return this.#attempt?.timings ?? {};
   }
-  /** Local-clock time when the lease runs out, or null when there is no call. */
+  /** True while a connected call has lost its link and waits out the grace period to get it back. */
+  get reconnecting(): boolean {
+    const attempt = this.#attempt;
+    return !!attempt?.graceTimer && !attempt.signal.aborted;
+  }
+    /** Local-clock time when the lease runs out, or null when there is no call. */
   get leaseDeadline(): number | null {
     return this.#attempt?.deadline ?? null;
   }
@@ -378,16 +385,22 @@ export class CallSession extends Emitter<CallSessionEvents> {
     const watch = () => {
       switch (transport?.state === 'closed' ? 'closed' : navigator.onLine ? pc.connectionState : 'disconnected') {
         case 'connected':
-          clearTimeout(attempt.graceTimer);
-          attempt.graceTimer = undefined;
+          if (attempt.graceTimer) {
+            clearTimeout(attempt.graceTimer);
+            attempt.graceTimer = undefined;
+            this.emit('reconnecting', { reconnecting: false });
+          }
           break;
         case 'disconnected':
           // Wi-Fi hand-overs and short drops recover on their own; give them a bounded chance.
-          attempt.graceTimer ??= after(
-            setting(config, 'disconnectGraceMs'),
-            () => this.#finish(attempt, EndReason.Error, fail(ErrorKind.WebRtc, 'The connection was lost. Check your network, then call again.', 'disconnected')),
-            signal,
-          );
+          if (!attempt.graceTimer) {
+            attempt.graceTimer = after(
+              setting(config, 'disconnectGraceMs'),
+              () => this.#finish(attempt, EndReason.Error, fail(ErrorKind.WebRtc, 'The connection was lost. Check your network, then call again.', 'disconnected')),
+              signal,
+            );
+            this.emit('reconnecting', { reconnecting: true });
+          }
           break;
         case 'failed':
           this.#finish(attempt, EndReason.Error, fail(ErrorKind.WebRtc, 'The connection failed.', 'failed'));

@@ -13,6 +13,7 @@ const FORWARDED = {
   ended: VoiceCallEvent.Ended,
   session: VoiceCallEvent.Session,
   endrequest: VoiceCallEvent.EndRequest,
+  reconnecting: VoiceCallEvent.Reconnecting,
 } as const;
 
 /**
@@ -42,7 +43,11 @@ export class CallController implements ReactiveController {
     });
     for (const name in FORWARDED) {
       const type = FORWARDED[name as keyof typeof FORWARDED];
-      session.on(name as keyof CallSessionEvents, (detail) => emit(host, type, detail as VoiceCallEventMap[typeof type]['detail']));
+      session.on(name as keyof CallSessionEvents, (detail) => {
+        // Some of these change what the view shows (reconnecting) and none is frequent: re-render on each.
+        host.requestUpdate();
+        emit(host, type, detail as VoiceCallEventMap[typeof type]['detail']);
+      });
     }
     session.on('leasewarning', (detail) => {
       this.#setLeaseWarning(true);

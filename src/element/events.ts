@@ -18,6 +18,7 @@ export const VoiceCallEvent = {
   Transcript: 'voice-call-transcript',
   Session: 'voice-call-session',
   EndRequest: 'voice-call-end-request',
+  Reconnecting: 'voice-call-reconnecting',
 } as const;
 
 export interface VoiceCallStateChangeDetail {
@@ -53,6 +54,7 @@ export interface VoiceCallEventMap {
   'voice-call-transcript': CustomEvent<TranscriptChange>;
   'voice-call-session': CustomEvent<EverrunsSession>;
   'voice-call-end-request': CustomEvent<CallSessionEvents['endrequest']>;
+  'voice-call-reconnecting': CustomEvent<CallSessionEvents['reconnecting']>;
 }
 
 type DetailOf<K extends keyof VoiceCallEventMap> = VoiceCallEventMap[K] extends CustomEvent<infer D> ? D : never;

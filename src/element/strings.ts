@@ -9,6 +9,8 @@ export interface VoiceCallStrings {
   states: Record<CallState, string>;
   timeLeft: string;
   leaseWarning: string;
+  /** The status while a connected call waits for its lost link to come back. */
+  reconnecting: string;
   model: string;
   voice: string;
   provider: string;
@@ -58,6 +60,7 @@ export const DEFAULT_STRINGS: VoiceCallStrings = {
   },
   timeLeft: 'Time left',
   leaseWarning: 'The call ends soon',
+  reconnecting: 'Reconnecting…',
   model: 'Model',
   voice: 'Voice',
   provider: 'Provider',

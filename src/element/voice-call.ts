@@ -44,6 +44,7 @@ const CONFIG_KEYS = 'sessionId agentId channelId token getToken orgId credential
  * @fires voice-call-transcript - A transcript turn was added or changed. Detail: `{turn, turns}`; a turn is `{role, text, final, interrupted, id}`.
  * @fires voice-call-session - An agent channel call went into a session (created when `session-id` is empty). Detail: the session (`id`, …).
  * @fires voice-call-end-request - The end request to the server finished (it never affects the call). Detail: `{reason, ok, status}`.
+ * @fires voice-call-reconnecting - The connected call lost its link (`{reconnecting: true}`; it ends with a `disconnected` error unless the link is back within 5 s) or got it back (`{reconnecting: false}`).
  *
  * @slot start-label - Content of the call button when it starts a call.
  * @slot hangup-label - Content of the call button when it ends a call.
@@ -82,6 +83,7 @@ const CONFIG_KEYS = 'sessionId agentId channelId token getToken orgId credential
  * @cssprop [--voice-call-transcript-height=12em] - Height of the transcript before it scrolls.
  *
  * @attr {string} state - Read-only: the call state, reflected for styling (`voice-call[state=connected]`).
+ * @attr {boolean} reconnecting - Read-only: present while a connected call waits for its lost link to come back.
  * @attr {boolean} lease-ending - Read-only: present while the lease warning is on (within `lease-warning` seconds of expiry).
  */
 export class VoiceCallElement extends LitElement {
@@ -384,6 +386,7 @@ export class VoiceCallElement extends LitElement {
     const session = this.#session;
     const { state, speakerId } = this;
     this.#bindAudio(false);
+    this.toggleAttribute('reconnecting', session.reconnecting);
     audio.volume = this.volume >= 0 ? Math.min(1, this.volume) : 1;
     audio.muted = this.agentMuted;
     if (changed.has('speakerId')) {
@@ -406,7 +409,7 @@ export class VoiceCallElement extends LitElement {
     const remaining = controller.remainingMs();
     const endReason = this.#session.endReason;
     const status = [
-      state === CallState.Ended && endReason ? (strings.ended[endReason] ?? strings.states.ended) : strings.states[state],
+      state === CallState.Ended && endReason ? (strings.ended[endReason] ?? strings.states.ended) : this.#session.reconnecting ? strings.reconnecting : strings.states[state],
       connected && muted && strings.muted,
       controller.leaseWarning && strings.leaseWarning,
     ];

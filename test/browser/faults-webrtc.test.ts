@@ -15,10 +15,13 @@ function session(modes: string, config: Partial<CallConfig> = {}) {
   const s = new CallSession();
   const ended: Ended[] = [];
   const errors: VoiceCallError[] = [];
+  /** Each `reconnecting` event's value, in order. */
+  const reconnects: boolean[] = [];
   s.on('ended', (detail) => ended.push({ ...detail, at: Date.now() }));
   s.on('error', (error) => errors.push(error));
+  s.on('reconnecting', ({ reconnecting }) => reconnects.push(reconnecting));
   const start = () => s.start({ baseUrl: modes ? faultUrl(modes) : agents.open, sessionId: 'session_webrtc', ...config });
-  return { s, ended, errors, start };
+  return { s, ended, errors, reconnects, start };
 }
 
 describe('fault matrix: the media path', function () {
@@ -97,7 +100,10 @@ describe('fault matrix: the media path', function () {
       const survivor = session('', { disconnectGraceMs: 2000 });
       await survivor.start();
       window.dispatchEvent(new Event('offline'));
+      expect(call.s.reconnecting, 'reconnecting while the grace period runs').to.be.true;
       await until(() => call.ended.length > 0, 'the call to end', 3000);
+      expect(call.reconnects).to.deep.equal([true]);
+      expect(call.s.reconnecting, 'an ended call is not reconnecting').to.be.false;
       expect(call.s.state).to.equal('error');
       expect(call.errors[0]).to.include({ kind: 'webrtc', code: 'disconnected' });
       expect(call.errors[0]!.message).to.match(/connection was lost\. Check your network/);
@@ -107,6 +113,8 @@ describe('fault matrix: the media path', function () {
       await new Promise((resolve) => setTimeout(resolve, 2500));
       expect(survivor.s.state).to.equal('connected');
       expect(survivor.ended).to.have.length(0);
+      expect(survivor.reconnects).to.deep.equal([true, false]);
+      expect(survivor.s.reconnecting).to.be.false;
       survivor.s.hangup();
       await resources.released();
     } finally {
@@ -155,6 +163,7 @@ describe('fault matrix: the media path', function () {
       const pc = recovers.s.peerConnection!;
       await until(() => links.includes('disconnected') && pc.connectionState === 'connected', 'ICE to notice the outage and recover', 25_000);
       expect(links.slice(0, 2)).to.deep.equal(['disconnected', 'connected']);
+      expect(recovers.reconnects.slice(0, 2)).to.deep.equal([true, false]);
       expect(recovers.s.state).to.equal('connected');
       expect(recovers.ended).to.have.length(0);
       const before = (await inboundAudio(pc)).packetsReceived;
@@ -167,6 +176,7 @@ describe('fault matrix: the media path', function () {
       expect(dies.ended).to.have.length(1);
       expect(dies.errors).to.have.length(1);
       expect(dies.errors[0]).to.include({ kind: 'webrtc', code: 'disconnected' });
+      expect(dies.reconnects).to.deep.equal([true]);
       expect(dies.s.localStream!.getTracks().every((track) => track.readyState === 'ended')).to.be.true;
       expect(dies.s.peerConnection!.signalingState).to.equal('closed');
     });
@@ -179,6 +189,32 @@ describe('fault matrix: the media path', function () {
       expect(fails.s.peerConnection!.signalingState).to.equal('closed');
       expect(states.get(fails)).to.deep.equal(['requesting-microphone', 'connecting', 'connected', 'error']);
     });
+  });
+
+  it('the element while the link is away: "Reconnecting…", the reconnecting attribute and events, then back to "Connected"', async () => {
+    const el = await fixture<VoiceCallElement>(html`<voice-call base-url=${agents.open} session-id="session_reconnect"></voice-call>`);
+    const log = recordEvents(el, ['voice-call-reconnecting', 'voice-call-ended']);
+    const status = () => el.shadowRoot!.querySelector('[part=status]')!.textContent;
+    await el.start();
+    const offline = goOffline();
+    try {
+      window.dispatchEvent(new Event('offline'));
+      await el.updateComplete;
+      expect(status()).to.equal('Reconnecting…');
+      expect(el.hasAttribute('reconnecting')).to.be.true;
+      expect(el.state, 'the call itself is still up').to.equal('connected');
+      offline.restore();
+      window.dispatchEvent(new Event('online'));
+      await el.updateComplete;
+      expect(status()).to.equal('Connected');
+      expect(el.hasAttribute('reconnecting')).to.be.false;
+      expect(log.of('voice-call-reconnecting').map((event) => event.detail)).to.deep.equal([{ reconnecting: true }, { reconnecting: false }]);
+      expect(log.of('voice-call-ended')).to.have.length(0);
+    } finally {
+      offline.restore();
+      el.hangup();
+    }
+    await resources.released();
   });
 
   it('the lease: a warning first, then the end as lease-expired', async () => {

@@ -161,10 +161,13 @@ describe('demo page', () => {
     try {
       // Back within the 5 s grace period: the same call goes on.
       await context.setOffline(true);
+      await widget.locator('[part=status]').getByText('Reconnecting…').waitFor({ timeout: 2_000 });
+      await page.locator('voice-call[reconnecting]').waitFor();
       await page.waitForTimeout(1_000);
       await context.setOffline(false);
       await page.waitForTimeout(5_500);
       assert.equal(await state(page), 'connected', 'a 1 s drop does not end the call');
+      assert.equal(await widget.locator('[part=status]').textContent(), 'Connected');
 
       await context.setOffline(true);
       const offlineAt = Date.now();
