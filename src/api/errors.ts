@@ -95,5 +95,10 @@ export function microphoneError(cause: unknown): VoiceCallError {
     AbortError: NOT_STARTED,
     TypeError: HTTPS_ONLY,
   };
+  // In a frame whose embedding page did not grant `allow="microphone"`, no setting of the user's helps: only
+  // that page can. Chromium says so (`featurePolicy`); elsewhere it reads as an ordinary denial.
+  if (name === 'NotAllowedError' && (globalThis.document as { featurePolicy?: { allowsFeature(f: string): boolean } } | undefined)?.featurePolicy?.allowsFeature('microphone') === false) {
+    return fail('microphone', 'This embedded page may not use the microphone: its iframe needs allow="microphone".', 'frame-not-allowed', cause);
+  }
   return fail('microphone', messages[name] ?? 'The microphone could not be used.', name, cause);
 }
