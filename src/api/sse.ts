@@ -34,7 +34,8 @@ export async function followSession(
       timer = setTimeout(cut, idleMs);
     };
     let wait: number | undefined;
-    signal.addEventListener('abort', cut);
+    // The call's end cuts the link; the link's end (in `finally`) takes this listener off the call's signal.
+    signal.addEventListener('abort', cut, { signal: link.signal });
     try {
       alive();
       const headers = await headersFor(config, 'text/event-stream');
@@ -81,7 +82,7 @@ export async function followSession(
       // A drop, a silent stream cut by the watchdog, `disconnecting` or a bad event: all resume below.
     } finally {
       clearTimeout(timer);
-      signal.removeEventListener('abort', cut);
+      cut();
     }
     // An abort already past never fires its event: the timer would outlive the call.
     if (signal.aborted) return;

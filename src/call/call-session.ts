@@ -383,30 +383,21 @@ export class CallSession extends Emitter<CallSessionEvents> {
     // The remote side closing DTLS is the clearest "the agent hung up" signal a browser gives.
     const transport = pc.getSenders()[0]?.transport;
     const watch = () => {
-      switch (transport?.state === 'closed' ? 'closed' : navigator.onLine ? pc.connectionState : 'disconnected') {
-        case 'connected':
-          if (attempt.graceTimer) {
-            clearTimeout(attempt.graceTimer);
-            attempt.graceTimer = undefined;
-            this.emit('reconnecting', { reconnecting: false });
-          }
-          break;
-        case 'disconnected':
-          // Wi-Fi hand-overs and short drops recover on their own; give them a bounded chance.
-          if (!attempt.graceTimer) {
-            attempt.graceTimer = after(
+      const state = transport?.state === 'closed' ? 'closed' : navigator.onLine ? pc.connectionState : 'disconnected';
+      if (state === 'closed') this.#finish(attempt, EndReason.RemoteEnded);
+      else if (state === 'failed') this.#finish(attempt, EndReason.Error, fail(ErrorKind.WebRtc, 'The connection failed.', 'failed'));
+      // Back while waiting, or lost while not: Wi-Fi hand-overs and short drops recover on their own, so a
+      // lost link gets a bounded chance. Other states (`connecting` in between) change nothing.
+      else if (state === (attempt.graceTimer ? 'connected' : 'disconnected')) {
+        clearTimeout(attempt.graceTimer);
+        attempt.graceTimer = attempt.graceTimer
+          ? undefined
+          : after(
               setting(config, 'disconnectGraceMs'),
               () => this.#finish(attempt, EndReason.Error, fail(ErrorKind.WebRtc, 'The connection was lost. Check your network, then call again.', 'disconnected')),
               signal,
             );
-            this.emit('reconnecting', { reconnecting: true });
-          }
-          break;
-        case 'failed':
-          this.#finish(attempt, EndReason.Error, fail(ErrorKind.WebRtc, 'The connection failed.', 'failed'));
-          break;
-        case 'closed':
-          this.#finish(attempt, EndReason.RemoteEnded);
+        this.emit('reconnecting', { reconnecting: !!attempt.graceTimer });
       }
     };
     pc.addEventListener('connectionstatechange', watch, options);

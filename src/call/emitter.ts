@@ -5,17 +5,15 @@ type Listener<T> = (detail: T) => void;
  * unit-tested without a DOM; the element turns these into DOM events.
  */
 export class Emitter<Events extends object> {
-  #listeners = new Map<keyof Events, Set<Listener<never>>>();
+  #listeners: { [K in keyof Events]?: Set<Listener<never>> } = {};
 
   on<K extends keyof Events>(type: K, listener: Listener<Events[K]>): () => void {
-    let set = this.#listeners.get(type);
-    if (!set) this.#listeners.set(type, (set = new Set()));
-    set.add(listener as Listener<never>);
+    const set = (this.#listeners[type] ??= new Set()).add(listener as Listener<never>);
     return () => set.delete(listener as Listener<never>);
   }
 
   protected emit<K extends keyof Events>(type: K, detail: Events[K]): void {
-    for (const listener of [...(this.#listeners.get(type) ?? [])]) {
+    for (const listener of [...(this.#listeners[type] ?? [])]) {
       try {
         (listener as Listener<Events[K]>)(detail);
       } catch (error) {

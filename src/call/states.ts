@@ -23,5 +23,5 @@ export type EndReason = (typeof EndReason)[keyof typeof EndReason];
 /** States in which a call holds (or is acquiring) the microphone and a peer connection. */
 export function isActive(state: CallState): boolean {
   // Every state but the three at rest.
-  return state !== CallState.Idle && state !== CallState.Ended && state !== CallState.Error;
+  return !['idle', 'ended', 'error'].includes(state);
 }

@@ -32,17 +32,18 @@ const TRANSCRIPT = /^voice\.(input|output)_transcript\.(delta|completed)$/;
 export class Transcript extends Emitter<{ change: TranscriptChange }> {
   /** Turns of the current or last call, oldest first. */
   turns: TranscriptTurn[] = [];
-  #stop: AbortController | undefined;
 
   /** `idleMs`: silence after which the stream counts as dead (45 s; shorter in tests). */
   constructor(session: CallSession, idleMs?: number) {
     super();
+    // The stream of the connected call: any change of state ends it.
+    let stop: AbortController | undefined;
     session.on('statechange', ({ state }) => {
-      this.#stop?.abort();
+      stop?.abort();
       if (state === CallState.RequestingMicrophone) this.turns = [];
       if (state !== CallState.Connected) return;
       const { config, call } = session;
-      const stop = (this.#stop = new AbortController());
+      stop = new AbortController();
       void followSession(config!, config!.sessionId, (event) => this.#on(session, call!.voice_connection_id, event), stop.signal, idleMs);
     });
   }
