@@ -1,12 +1,12 @@
 import { createCall, endCall, isSecureBase, type ServerEndReason } from '../api/client.js';
-import { ErrorKind, VoiceCallError, fail } from '../api/errors.js';
+import { VoiceCallError, fail } from '../api/errors.js';
 import type { ApiConfig, CallOptions, EverrunsSession, VoiceCallInfo } from '../api/types.js';
 import { after, waitForConnected } from './connection.js';
 import { Emitter } from './emitter.js';
 import { waitForIceGathering } from './ice.js';
 import { armLease } from './lease.js';
 import { DEFAULT_AUDIO_CONSTRAINTS, acquireMicrophone, stopTracks, type GetUserMedia } from './microphone.js';
-import { CallState, EndReason, isActive } from './states.js';
+import { isActive, type CallState, type EndReason } from './states.js';
 
 /** Everything one call needs: where to call, how to authenticate, what to ask for, and its bounds. */
 export interface CallConfig extends ApiConfig, CallOptions {
@@ -127,7 +127,7 @@ class Attempt extends AbortController {
  * rendering; the element is a view over it.
  */
 export class CallSession extends Emitter<CallSessionEvents> {
-  #state: CallState = CallState.Idle;
+  #state: CallState = 'idle';
   #attempt?: Attempt;
   #pending?: Promise<void> | null;
   #remoteStream: MediaStream | null = null;
@@ -227,7 +227,7 @@ export class CallSession extends Emitter<CallSessionEvents> {
     track?.addEventListener(
       'ended',
       () => {
-        if (attempt.stream?.getAudioTracks()[0] === track) this.switchMicrophone().catch((error: VoiceCallError) => this.#finish(attempt, EndReason.Error, error));
+        if (attempt.stream?.getAudioTracks()[0] === track) this.switchMicrophone().catch((error: VoiceCallError) => this.#finish(attempt, 'error', error));
       },
       { signal: attempt.signal, once: true },
     );
@@ -278,23 +278,23 @@ export class CallSession extends Emitter<CallSessionEvents> {
   }
 
   /** Ends the current call, if any, releasing everything at once; with `error`, in the error state. Safe in every state. */
-  hangup(reason: EndReason = EndReason.Hangup, error: VoiceCallError | null = null): void {
+  hangup(reason: EndReason = 'hangup', error: VoiceCallError | null = null): void {
     this.#takePrepared()?.release();
     if (this.#attempt) this.#finish(this.#attempt, reason, error);
   }
 
   async #run(attempt: Attempt): Promise<void> {
     const { config, signal } = attempt;
-    this.#setState(CallState.RequestingMicrophone);
+    this.#setState('requesting-microphone');
     try {
       // Refused before the microphone is even asked for.
       if (!isSecureBase(config.baseUrl)) {
-        throw fail(ErrorKind.Config, 'The voice service address (base-url) must start with https://.', 'insecure-base-url');
+        throw fail('config', 'The voice service address (base-url) must start with https://.', 'insecure-base-url');
       }
       const stream = await this.#mic(attempt);
       if (signal.aborted) return;
       this.muted = this.#muted;
-      this.#setState(CallState.Connecting);
+      this.#setState('connecting');
 
       const pc = await (attempt.ready ??= this.#offer(attempt));
       // A hang-up from a statechange listener came before #offer made this connection: #finish missed it.
@@ -317,18 +317,18 @@ export class CallSession extends Emitter<CallSessionEvents> {
       // `expires_at` is the server's time; the skew (server minus local) moves it onto our clock.
       attempt.deadline = Date.parse(call.expires_at) - clockSkewMs;
       if (attempt.leaseLeft() <= 0) {
-        throw fail(ErrorKind.Lease, 'The call’s time had already run out when it started.', 'lease-expired');
+        throw fail('lease', 'The call’s time had already run out when it started.', 'lease-expired');
       }
 
       // Failing after a hang-up (the connection closed under it) reaches #finish, which ignores it.
       await pc.setRemoteDescription({ type: 'answer', sdp: call.answer_sdp }).catch((cause) => {
-        throw fail(ErrorKind.Protocol, 'The voice service sent an answer this browser cannot use.', 'bad-answer-sdp', cause);
+        throw fail('protocol', 'The voice service sent an answer this browser cannot use.', 'bad-answer-sdp', cause);
       });
       await waitForConnected(pc, setting(config, 'connectTimeoutMs'), signal);
       if (!signal.aborted) this.#onConnected(attempt, pc);
     } catch (cause) {
       // After a hang-up this is the teardown failing what was in flight; #finish ignores it.
-      this.#finish(attempt, EndReason.Error, cause instanceof VoiceCallError ? cause : fail(ErrorKind.WebRtc, 'The call could not be set up.', null, cause));
+      this.#finish(attempt, 'error', cause instanceof VoiceCallError ? cause : fail('webrtc', 'The call could not be set up.', null, cause));
     }
   }
 
@@ -365,7 +365,7 @@ export class CallSession extends Emitter<CallSessionEvents> {
   #onConnected(attempt: Attempt, pc: RTCPeerConnection): void {
     const { config, signal } = attempt;
     attempt.mark('connected');
-    this.#setState(CallState.Connected);
+    this.#setState('connected');
     this.emit('connected', attempt.call!);
     attempt.settle!(null);
     // A listener may have hung up already: nothing below may outlive the attempt.
@@ -375,7 +375,7 @@ export class CallSession extends Emitter<CallSessionEvents> {
       attempt.deadline!,
       setting(config, 'leaseWarningMs'),
       () => this.emit('leasewarning', { remainingMs: attempt.leaseLeft() }),
-      () => this.#finish(attempt, EndReason.LeaseExpired),
+      () => this.#finish(attempt, 'lease-expired'),
       signal,
     );
     // Every listener goes with the attempt: #finish aborts this signal.
@@ -384,8 +384,8 @@ export class CallSession extends Emitter<CallSessionEvents> {
     const transport = pc.getSenders()[0]?.transport;
     const watch = () => {
       const state = transport?.state === 'closed' ? 'closed' : navigator.onLine ? pc.connectionState : 'disconnected';
-      if (state === 'closed') this.#finish(attempt, EndReason.RemoteEnded);
-      else if (state === 'failed') this.#finish(attempt, EndReason.Error, fail(ErrorKind.WebRtc, 'The connection failed.', 'failed'));
+      if (state === 'closed') this.#finish(attempt, 'remote-ended');
+      else if (state === 'failed') this.#finish(attempt, 'error', fail('webrtc', 'The connection failed.', 'failed'));
       // Back while waiting, or lost while not: Wi-Fi hand-overs and short drops recover on their own, so a
       // lost link gets a bounded chance. Other states (`connecting` in between) change nothing.
       else if (state === (attempt.graceTimer ? 'connected' : 'disconnected')) {
@@ -394,7 +394,7 @@ export class CallSession extends Emitter<CallSessionEvents> {
           ? undefined
           : after(
               setting(config, 'disconnectGraceMs'),
-              () => this.#finish(attempt, EndReason.Error, fail(ErrorKind.WebRtc, 'The connection was lost. Check your network, then call again.', 'disconnected')),
+              () => this.#finish(attempt, 'error', fail('webrtc', 'The connection was lost. Check your network, then call again.', 'disconnected')),
               signal,
             );
         this.emit('reconnecting', { reconnecting: !!attempt.graceTimer });
@@ -412,7 +412,7 @@ export class CallSession extends Emitter<CallSessionEvents> {
     if (attempt.signal.aborted) return;
     // The agent ends the call itself when the lease runs out, a moment before or after our own timer:
     // whichever of its signals lands first (DTLS close, the session stream), the cause is the lease.
-    if (reason === EndReason.RemoteEnded && attempt.leaseLeft() < 1000) reason = EndReason.LeaseExpired;
+    if (reason === 'remote-ended' && attempt.leaseLeft() < 1000) reason = 'lease-expired';
     attempt.release();
     stopTracks(this.#remoteStream);
     this.#tellServer(attempt, attempt.call, SERVER_END_REASONS[reason]);
@@ -421,7 +421,7 @@ export class CallSession extends Emitter<CallSessionEvents> {
     this.#pending = null;
     attempt.reason = reason;
     attempt.error = error;
-    this.#setState(error ? CallState.Error : CallState.Ended);
+    this.#setState(error ? 'error' : 'ended');
     if (error) this.emit('error', error);
     this.emit('ended', { reason, error });
   }

@@ -1,4 +1,4 @@
-import { ErrorKind, fail, type VoiceCallError } from '../api/errors.js';
+import { fail, type VoiceCallError } from '../api/errors.js';
 
 /** `setTimeout` that `signal` clears, so the timer never outlives what it belongs to. */
 export function after(ms: number, run: () => void, signal: AbortSignal): ReturnType<typeof setTimeout> {
@@ -49,8 +49,8 @@ export const waitForConnected = (pc: RTCPeerConnection, timeoutMs: number, signa
       const state = pc.connectionState;
       if (state === 'connected') settle();
       else if (state === 'failed' || state === 'closed') {
-        settle(fail(ErrorKind.WebRtc, 'Could not connect the audio. A firewall may be blocking it.', `ice-${state}`));
+        settle(fail('webrtc', 'Could not connect the audio. A firewall may be blocking it.', `ice-${state}`));
       }
     },
-    () => fail(ErrorKind.WebRtc, `Could not connect the audio within ${Math.ceil(timeoutMs / 1000)} s.`, 'ice-timeout'),
+    () => fail('webrtc', `Could not connect the audio within ${Math.ceil(timeoutMs / 1000)} s.`, 'ice-timeout'),
   );

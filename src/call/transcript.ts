@@ -1,8 +1,7 @@
-import { ErrorKind, VoiceCallError } from '../api/errors.js';
+import { VoiceCallError } from '../api/errors.js';
 import { followSession, type SessionEvent } from '../api/sse.js';
 import type { CallSession } from './call-session.js';
 import { Emitter } from './emitter.js';
-import { CallState, EndReason } from './states.js';
 
 /** One turn of the conversation. */
 export interface TranscriptTurn {
@@ -40,8 +39,8 @@ export class Transcript extends Emitter<{ change: TranscriptChange }> {
     let stop: AbortController | undefined;
     session.on('statechange', ({ state }) => {
       stop?.abort();
-      if (state === CallState.RequestingMicrophone) this.turns = [];
-      if (state !== CallState.Connected) return;
+      if (state === 'requesting-microphone') this.turns = [];
+      if (state !== 'connected') return;
       const { config, call } = session;
       stop = new AbortController();
       void followSession(config!, config!.sessionId, (event) => this.#on(session, call!.voice_connection_id, event), stop.signal, idleMs);
@@ -68,12 +67,12 @@ export class Transcript extends Emitter<{ change: TranscriptChange }> {
       turn = answers.find((t) => t.id === id) ?? answers.pop();
       if (turn) turn.interrupted = true;
     } else if (!other && type === 'voice.session.ended') {
-      session.hangup(EndReason.RemoteEnded);
+      session.hangup('remote-ended');
     } else if (!other && type === 'voice.session.failed') {
       const { error } = data;
       session.hangup(
-        EndReason.Error,
-        new VoiceCallError(ErrorKind.WebRtc, 'The voice session failed.', { code: 'session-failed', serverMessage: error?.message ?? error }),
+        'error',
+        new VoiceCallError('webrtc', 'The voice session failed.', { code: 'session-failed', serverMessage: error?.message ?? error }),
       );
     }
     if (turn) this.emit('change', { turn, turns });
