@@ -1,6 +1,7 @@
 import { css } from 'lit';
 
 // Colours meet WCAG AA (4.5:1) for text on both schemes; the button text is the background colour.
+// Elements that occur once in the shadow tree are selected by tag (shorter than their `part`).
 export const styles = css`
   :host {
     --_accent: var(--voice-call-accent, #0b57d0);
@@ -9,7 +10,6 @@ export const styles = css`
     --_muted-fg: var(--voice-call-muted-color, #555);
     --_bg: var(--voice-call-background, #fff);
     --_border: var(--voice-call-border-color, #c4c7c5);
-    display: inline-block;
     max-width: 100%;
     font: var(--voice-call-font, 14px/1.4 system-ui,sans-serif);
     color: var(--_fg);
@@ -24,8 +24,9 @@ export const styles = css`
       --_border: var(--voice-call-border-color, #444746);
     }
   }
-  :host([hidden]) {
-    display: none;
+  /* Not when hidden: the user-agent rule for [hidden] then applies. */
+  :host(:not([hidden])) {
+    display: inline-block;
   }
   [part='base'] {
     display: grid;
@@ -39,9 +40,12 @@ export const styles = css`
   [part='controls'],
   [part='agent'] {
     display: flex;
-    flex-wrap: wrap;
     align-items: center;
     gap: 0.5em;
+  }
+  .compact,
+  [part='controls'] {
+    flex-wrap: wrap;
   }
   button,
   select,
@@ -53,8 +57,11 @@ export const styles = css`
   select {
     width: 100%;
   }
-  button {
+  button,
+  summary {
     cursor: pointer;
+  }
+  button {
     min-height: var(--voice-call-size, 2.5em);
     padding: 0 1em;
     border: 1px solid var(--_accent);
@@ -68,9 +75,8 @@ export const styles = css`
     background: var(--_accent);
     color: var(--_bg);
   }
-  /* The active states: connecting, connected and requesting-microphone. */
-  :host([state^='conn']) [part='button'],
-  :host([state^='req']) [part='button'] {
+  /* The active states (requesting-microphone, connecting, connected) are the only ones with a "c". */
+  :host([state*='c']) [part='button'] {
     background: var(--_danger);
   }
   /* A pressed toggle is filled with the text colour: apart from both the blue call and the red hang-up. */
@@ -94,20 +100,17 @@ export const styles = css`
     color: var(--_danger);
     font-weight: 600;
   }
-  [part='agent'] {
-    flex-wrap: nowrap;
-  }
-  [part='volume'] {
+  /* The volume slider, the only input. */
+  input {
     flex: 1;
     min-width: 4em;
   }
   [part='panel'],
-  [part='list'] {
+  dl {
     display: grid;
     grid-template-columns: max-content 1fr;
     align-items: center;
     gap: 0.25em 0.75em;
-    margin: 0;
   }
   [part='label'] {
     display: contents;
@@ -134,27 +137,28 @@ export const styles = css`
     }
   }
   [part='stats'],
-  [part='details'] {
+  details,
+  [part~='partial'] {
     color: var(--_muted-fg);
+  }
+  [part='stats'],
+  details {
     font-size: 0.9em;
   }
-  [part='summary'] {
-    cursor: pointer;
-  }
-  [part='value'] {
+  dl,
+  dd {
     margin: 0;
+  }
+  dd {
     overflow-wrap: anywhere;
   }
   /* The transcript. (The <audio> needs no rule: without controls it is display: none by default.) */
-  [part='transcript'] {
+  [role='log'] {
     max-height: var(--voice-call-transcript-height, 12em);
     overflow: auto;
     margin-top: 0.5em;
   }
-  [part~='turn'] {
+  p {
     margin: 0.25em 0;
-  }
-  [part~='partial'] {
-    color: var(--voice-call-muted-color, #555);
   }
 `;

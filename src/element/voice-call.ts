@@ -452,7 +452,7 @@ export class VoiceCallElement extends LitElement {
 
   #renderPanel(call: VoiceCallInfo, strings: VoiceCallStrings) {
     const stats = this.#controller.stats;
-    const locale = this.closest('[lang]')?.getAttribute('lang') || undefined;
+    const locale = this.closest<HTMLElement>('[lang]')?.lang || undefined;
     const format = (value: number | null, unit?: string) => (value === null ? '–' : formatter(locale, unit).format(value));
     const level = (which: string) => html`<div part="level ${which}-level" aria-hidden="true"></div>`;
     const audio = this.#audio;
