@@ -75,8 +75,9 @@ export const styles = css`
     background: var(--_accent);
     color: var(--_bg);
   }
-  /* The active states (requesting-microphone, connecting, connected) are the only ones with a "c". */
-  :host([state*='c']) [part='button'] {
+  /* The active states: requesting-microphone, connecting, connected. */
+  :host([state^='req']) [part='button'],
+  :host([state^='conn']) [part='button'] {
     background: var(--_danger);
   }
   /* A pressed toggle is filled with the text colour: apart from both the blue call and the red hang-up. */

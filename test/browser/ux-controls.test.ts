@@ -35,6 +35,28 @@ describe('<voice-call> call controls', () => {
     localStorage.removeItem(STORAGE_KEY);
   });
 
+  it('the call button is the accent colour when it starts a call and the danger colour while one is active', async () => {
+    const el = await fixture<VoiceCallElement>(
+      html`<voice-call style="--voice-call-accent: rgb(1, 2, 3); --voice-call-danger: rgb(4, 5, 6)"></voice-call>`,
+    );
+    const background = () => getComputedStyle(part(el, 'button')!).backgroundColor;
+    // The stylesheet reads only the reflected attribute: every state the controller can write, in turn.
+    const seen = Object.fromEntries(
+      ['idle', 'requesting-microphone', 'connecting', 'connected', 'ended', 'error'].map((state) => {
+        el.setAttribute('state', state);
+        return [state, background()];
+      }),
+    );
+    expect(seen).to.deep.equal({
+      idle: 'rgb(1, 2, 3)',
+      'requesting-microphone': 'rgb(4, 5, 6)',
+      connecting: 'rgb(4, 5, 6)',
+      connected: 'rgb(4, 5, 6)',
+      ended: 'rgb(1, 2, 3)',
+      error: 'rgb(1, 2, 3)',
+    });
+  });
+
   it('mute is a pressed toggle: it disables the track, shows and announces it, and M toggles it from the keyboard', async () => {
     const idle = await fixture<VoiceCallElement>(html`<voice-call></voice-call>`);
     expect(Boolean(part(idle, 'mute')), 'no mute button before a call').to.be.false;
