@@ -163,6 +163,7 @@ describe('demo page', () => {
       await context.setOffline(true);
       await widget.locator('[part=status]').getByText('Reconnecting…').waitFor({ timeout: 2_000 });
       await page.locator('voice-call[reconnecting]').waitFor();
+      await shot(page, 'reconnecting');
       await page.waitForTimeout(1_000);
       await context.setOffline(false);
       await page.waitForTimeout(5_500);
