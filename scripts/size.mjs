@@ -26,13 +26,14 @@ export const TARGETS = {
 };
 
 /**
- * What `npm test` enforces until the targets are met: the sizes measured on 2026-11-26 with every feature
- * of issues 3–8 (standalone 18,165 B, library 12,784 B) plus about 2 %, so any growth beyond that fails.
- * Lower these as the code shrinks; never raise them to let a change through without saying so.
+ * What `npm test` enforces until the targets are met: the sizes measured on 2026-11-26 after two trimming
+ * rounds, with every feature of issues 3–8 (standalone 17,786 / IIFE 17,820 B, library 12,470 B), plus
+ * about 1.5 %, so any growth beyond that fails. Lower these as the code shrinks; never raise them to let a
+ * change through without saying so.
  */
 export const CEILINGS = {
-  standalone: 18_500,
-  library: 13_000,
+  standalone: 18_100,
+  library: 12_700,
 };
 
 function scripts(dir) {
