@@ -115,7 +115,15 @@ export function goals(results: Results): Goal[] {
   const list: Goal[] = [];
   const standalone = results.size?.ours.find((row) => row.name.includes('standalone'));
   if (standalone?.gzip) {
-    list.push({ goal: 'standalone ≤ 12,000 B gzip', measured: `${bytes(standalone.gzip)} B`, met: standalone.gzip <= 12_000 });
+    // The budget is the file as shipped (oxc-minified by the build); the peer ratio below stays
+    // esbuild against esbuild, the one recipe every row of the size table shares.
+    const shipped = results.size!.dist.find((row) => row.name === 'dist/voice-call.js' && !row.what.includes('changed since'));
+    const budgeted = shipped ?? standalone;
+    list.push({
+      goal: `standalone ≤ 12,000 B gzip (${shipped ? 'dist/voice-call.js as shipped' : 'esbuild re-bundle: no fresh dist/'})`,
+      measured: `${bytes(budgeted.gzip!)} B`,
+      met: budgeted.gzip! <= 12_000,
+    });
     const peers = results.size!.peers.filter((row) => row.gzip);
     const smallest = peers.sort((a, b) => a.gzip! - b.gzip!)[0];
     if (smallest) {
