@@ -181,7 +181,7 @@ export class CallSession extends Emitter<CallSessionEvents> {
     const attempt = this.#attempt;
     return !!attempt?.graceTimer && !attempt.signal.aborted;
   }
-    /** Local-clock time when the lease runs out, or null when there is no call. */
+  /** Local-clock time when the lease runs out, or null when there is no call. */
   get leaseDeadline(): number | null {
     return this.#attempt?.deadline ?? null;
   }
