@@ -203,6 +203,7 @@ describe('fault matrix: the media path', function () {
       expect(status()).to.equal('Reconnecting…');
       expect(el.hasAttribute('reconnecting')).to.be.true;
       expect(el.state, 'the call itself is still up').to.equal('connected');
+      await expect(el).to.be.accessible();
       offline.restore();
       window.dispatchEvent(new Event('online'));
       await el.updateComplete;
