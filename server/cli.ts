@@ -84,9 +84,16 @@ if (args.demo) {
     root: repoRoot,
     appType: 'mpa',
     clearScreen: false,
-    // No dev-server socket: its client reloads the page when the socket comes back after a network drop,
-    // which would end the very call QA is testing the drop with. Edits show on a manual reload.
+    // No dev-server socket and no client for it: that client reloads the page when its socket comes back
+    // after a network drop, which would end the very call QA is testing the drop with (and without a socket
+    // it reports errors). Edits show on a manual reload.
     server: { middlewareMode: { server: agent.httpServer }, ws: false, hmr: false },
+    plugins: [
+      {
+        name: 'no-dev-client',
+        transformIndexHtml: { order: 'post', handler: (html: string) => html.replace(/<script type="module" src="\/@vite\/client"><\/script>\s*/, '') },
+      },
+    ],
   });
   console.log(`voice-call demo: ${agent.url}/demo/`);
 } else {

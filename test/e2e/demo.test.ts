@@ -42,6 +42,8 @@ describe('demo page', () => {
   let demo: { child: ChildProcess; url: string };
   let browser: Browser;
   let page: Page;
+  /** Console errors and page errors until the first test ends (fault tests log failed requests on purpose). */
+  const loadProblems: string[] = [];
 
   before(async () => {
     mkdirSync(shots, { recursive: true });
@@ -50,6 +52,10 @@ describe('demo page', () => {
       findChromium().then((executablePath) => chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS })),
     ]);
     page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, colorScheme: 'light', reducedMotion: 'no-preference' });
+    page.on('pageerror', (error) => loadProblems.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') loadProblems.push(message.text());
+    });
     await page.goto(demo.url);
     await page.waitForFunction(() => customElements.get('voice-call') && document.querySelector('voice-call')!.shadowRoot?.querySelector('[part=button]'));
   });
@@ -62,6 +68,12 @@ describe('demo page', () => {
   after(async () => {
     await browser?.close();
     demo?.child.kill('SIGTERM');
+  });
+
+  test('the page loads clean: no error in the console, no dev-server socket', async () => {
+    await page.waitForTimeout(500);
+    assert.deepEqual(loadProblems, []);
+    assert.equal(await page.locator('script[src="/@vite/client"]').count(), 0);
   });
 
   test('a person calls, sees it connected, mutes, and hangs up with the widget\'s own buttons', async () => {
