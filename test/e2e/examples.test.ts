@@ -20,20 +20,15 @@ const exec = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.map': 'application/json', '.css': 'text/css' };
 
-/** A page held to a strict Content-Security-Policy, served with its header (see the CSP test). */
-interface StrictPage {
-  html: string;
-  csp: string;
-}
-const strictPages = new Map<string, StrictPage>();
+/** The page at /strict/index.html, served with its Content-Security-Policy header (see the CSP test). */
+let strictPage: { html: string; csp: string } | null = null;
 
-/** Serves dist/ and examples/ read-only, like any static host, plus the pages in `strictPages`. */
+/** Serves dist/ and examples/ read-only, like any static host, plus `strictPage`. */
 function staticServer(): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^\/+/, '');
-    const strict = strictPages.get(path);
-    if (strict) {
-      res.writeHead(200, { 'Content-Type': 'text/html', 'Content-Security-Policy': strict.csp }).end(strict.html);
+    if (strictPage && path === 'strict/index.html') {
+      res.writeHead(200, { 'Content-Type': 'text/html', 'Content-Security-Policy': strictPage.csp }).end(strictPage.html);
       return;
     }
     const file = join(root, path);
@@ -62,6 +57,30 @@ async function until<T>(check: () => Promise<T | false>, what: string, timeoutMs
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** Page errors, console errors and failed loads (with their URL) of `page`, as they happen. */
+function watchProblems(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(error.message));
+  page.on('console', (message) => {
+    // Loads that got an HTTP error are reported with their URL below; network failures stay here.
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource: the server responded')) problems.push(message.text());
+  });
+  page.on('response', (response) => {
+    if (response.status() >= 400 && !response.url().endsWith('/favicon.ico')) problems.push(`${response.status()} ${response.url()}`);
+  });
+  return problems;
+}
+
+/** The element's call as the agent records it, once RTP has flowed both ways; and its id. */
+async function heardBothWays(page: Page, agent: AgentServer): Promise<{ id: string; call: AgentCall }> {
+  const id = await page.locator('voice-call').evaluate((el) => (el as HTMLElement & { call: { voice_connection_id: string } }).call.voice_connection_id);
+  const call = await until(async () => {
+    const record = await agentCall(agent, id);
+    return record.rtpReceived > 0 && record.rtpSent > 0 && record;
+  }, 'RTP both ways at the agent');
+  return { id, call };
 }
 
 const EXAMPLES = [
@@ -119,18 +138,10 @@ describe('examples', () => {
   for (const example of EXAMPLES) {
     test(`${example.name}: call, agent hears it, hang up`, async () => {
       const page: Page = await browser.newPage();
-      const problems: string[] = [];
-      page.on('pageerror', (error) => problems.push(error.message));
-      page.on('console', (message) => {
-        // Failed loads are reported with their URL below.
-        if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) problems.push(message.text());
-      });
+      const problems = watchProblems(page);
       const scripts: string[] = [];
       page.on('request', (request) => {
         if (request.resourceType() === 'script') scripts.push(new URL(request.url()).pathname);
-      });
-      page.on('response', (response) => {
-        if (response.status() >= 400 && !response.url().endsWith('/favicon.ico')) problems.push(`${response.status()} ${response.url()}`);
       });
       try {
         await page.goto(`${site.url}/${example.path}?base-url=${encodeURIComponent(agent.url)}`);
@@ -144,11 +155,7 @@ describe('examples', () => {
           await page.getByTestId('log').getByText(/^connected: /).waitFor();
         }
 
-        const id = await element.evaluate((el) => (el as HTMLElement & { call: { voice_connection_id: string } }).call.voice_connection_id);
-        const heard = await until(async () => {
-          const call = await agentCall(agent, id);
-          return call.rtpReceived > 0 && call.rtpSent > 0 && call;
-        }, 'RTP both ways at the agent');
+        const { id, call: heard } = await heardBothWays(page, agent);
         assert.equal(heard.state, 'connected');
 
         if (example.framework === 'React') {
@@ -175,7 +182,7 @@ describe('examples', () => {
     // What a security-minded site sends: no inline script or style, no eval, DOM sinks only through a
     // Trusted Types policy (Lit's own, `lit-html`), connections only to the voice service.
     const nonce = 'e2e-strict-page';
-    strictPages.set('strict/index.html', {
+    strictPage = {
       csp: [
         "default-src 'none'",
         `script-src 'self' 'nonce-${nonce}'`,
@@ -191,13 +198,9 @@ describe('examples', () => {
           document.addEventListener('securitypolicyviolation', (e) => window.violations.push(e.violatedDirective + ' ' + e.blockedURI));
           document.querySelector('voice-call').baseUrl = ${JSON.stringify(agent.url)};
         </script></body></html>`,
-    });
+    };
     const page = await browser.newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (error) => problems.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(message.text());
-    });
+    const problems = watchProblems(page);
     try {
       await page.goto(`${site.url}/strict/index.html`);
       assert.equal(await page.evaluate(() => typeof (window as unknown as { trustedTypes?: unknown }).trustedTypes), 'object', 'this browser enforces Trusted Types');
@@ -210,18 +213,14 @@ describe('examples', () => {
         const meter = document.querySelector('voice-call')!.shadowRoot!.querySelector<HTMLElement>('[part~=output-level]');
         return Number(meter?.style.getPropertyValue('--level')) > 0;
       }, undefined, { timeout: 10_000 });
-      const id = await element.evaluate((el) => (el as HTMLElement & { call: { voice_connection_id: string } }).call.voice_connection_id);
-      await until(async () => {
-        const call = await agentCall(agent, id);
-        return call.rtpReceived > 0 && call.rtpSent > 0 && call;
-      }, 'RTP both ways at the agent');
+      await heardBothWays(page, agent);
       await element.getByRole('button', { name: 'Hang up' }).click();
       await page.locator('voice-call[state=ended]').waitFor();
       assert.deepEqual(await page.evaluate(() => (window as unknown as { violations: string[] }).violations), []);
       assert.deepEqual(problems, []);
     } finally {
       await page.close();
-      strictPages.delete('strict/index.html');
+      strictPage = null;
     }
   });
 });
