@@ -34,7 +34,7 @@ export interface CallDependencies {
 export interface CallSessionEvents {
   statechange: { state: CallState; previous: CallState };
   connected: VoiceCallInfo;
-  ended: { reason: EndReason; error: VoiceCallError | null };
+  ended: CallEnd;
   error: VoiceCallError;
   leasewarning: { remainingMs: number };
   /** The server-side end request finished (it never affects the UI). */
@@ -43,6 +43,17 @@ export interface CallSessionEvents {
   session: EverrunsSession;
   /** The link dropped while connected (the grace period runs) or came back. */
   reconnecting: { reconnecting: boolean };
+}
+
+/** How a call ended. */
+export interface CallEnd {
+  reason: EndReason;
+  /** Set when `reason` is `error`. */
+  error: VoiceCallError | null;
+  /** How long the call was connected, in whole milliseconds on the local clock; `null` if it never connected. */
+  durationMs: number | null;
+  /** The agent's own reason when it ended the call (`voice.session.ended`'s `reason`, e.g. `agent_ended`), else `null`. */
+  agentReason: string | null;
 }
 
 /** `performance.now()` at each phase of one call; a prepared call's first marks come before `start`. */
@@ -277,10 +288,13 @@ export class CallSession extends Emitter<CallSessionEvents> {
     return attempt;
   }
 
-  /** Ends the current call, if any, releasing everything at once; with `error`, in the error state. Safe in every state. */
-  hangup(reason: EndReason = 'hangup', error: VoiceCallError | null = null): void {
+  /**
+   * Ends the current call, if any, releasing everything at once; with `error`, in the error state. Safe in every
+   * state. `agentReason` is for a call the agent ended: its reason reaches the `ended` event.
+   */
+  hangup(reason: EndReason = 'hangup', error: VoiceCallError | null = null, agentReason: string | null = null): void {
     this.#takePrepared()?.release();
-    if (this.#attempt) this.#finish(this.#attempt, reason, error);
+    if (this.#attempt) this.#finish(this.#attempt, reason, error, agentReason);
   }
 
   async #run(attempt: Attempt): Promise<void> {
@@ -408,8 +422,9 @@ export class CallSession extends Emitter<CallSessionEvents> {
   }
 
   /** The single exit: every path releases the mic, the connection, the request and the timers. */
-  #finish(attempt: Attempt, reason: EndReason, error: VoiceCallError | null = null): void {
+  #finish(attempt: Attempt, reason: EndReason, error: VoiceCallError | null = null, agentReason: string | null = null): void {
     if (attempt.signal.aborted) return;
+    const connected = attempt.timings.connected;
     // The agent ends the call itself when the lease runs out, a moment before or after our own timer:
     // whichever of its signals lands first (DTLS close, the session stream), the cause is the lease.
     if (reason === 'remote-ended' && attempt.leaseLeft() < 1000) reason = 'lease-expired';
@@ -423,7 +438,7 @@ export class CallSession extends Emitter<CallSessionEvents> {
     attempt.error = error;
     this.#setState(error ? 'error' : 'ended');
     if (error) this.emit('error', error);
-    this.emit('ended', { reason, error });
+    this.emit('ended', { reason, error, durationMs: connected ? Math.round(performance.now() - connected) : null, agentReason });
   }
 
   /** Lets the server free the call now rather than at its lease or connect timeout. */

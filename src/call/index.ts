@@ -1,4 +1,4 @@
-export { CallSession, CALL_DEFAULTS, type CallConfig, type CallDependencies, type CallSessionEvents } from './call-session.js';
+export { CallSession, CALL_DEFAULTS, type CallConfig, type CallEnd, type CallDependencies, type CallSessionEvents } from './call-session.js';
 export { CallState, EndReason, isActive } from './states.js';
 export { Transcript, type TranscriptTurn, type TranscriptChange } from './transcript.js';
 export { formatRemaining } from './lease.js';

@@ -67,7 +67,7 @@ export class Transcript extends Emitter<{ change: TranscriptChange }> {
       turn = answers.find((t) => t.id === id) ?? answers.pop();
       if (turn) turn.interrupted = true;
     } else if (!other && type === 'voice.session.ended') {
-      session.hangup('remote-ended');
+      session.hangup('remote-ended', null, typeof data.reason === 'string' ? data.reason : null);
     } else if (!other && type === 'voice.session.failed') {
       const { error } = data;
       session.hangup(

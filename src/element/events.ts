@@ -1,8 +1,8 @@
 import type { VoiceCallError } from '../api/errors.js';
 import type { EverrunsSession, VoiceCallInfo } from '../api/types.js';
-import type { CallSessionEvents } from '../call/call-session.js';
+import type { CallEnd, CallSessionEvents } from '../call/call-session.js';
 import type { TranscriptChange } from '../call/transcript.js';
-import type { CallState, EndReason } from '../call/states.js';
+import type { CallState } from '../call/states.js';
 import type { CallStats } from '../call/stats.js';
 
 /** Event names, in one place. All bubble and cross shadow roots (`composed`). */
@@ -25,11 +25,8 @@ export interface VoiceCallStateChangeDetail {
   state: CallState;
   previous: CallState;
 }
-export interface VoiceCallEndedDetail {
-  reason: EndReason;
-  /** Set when `reason` is `error`. */
-  error: VoiceCallError | null;
-}
+/** `{reason, error, durationMs, agentReason}`: see `CallEnd`. */
+export type VoiceCallEndedDetail = CallEnd;
 export interface VoiceCallLeaseWarningDetail {
   remainingMs: number;
 }

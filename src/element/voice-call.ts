@@ -35,7 +35,7 @@ const CONFIG_KEYS = 'sessionId agentId channelId token getToken orgId credential
  *
  * @fires voice-call-state-change - On every state transition. Detail: `{state, previous}`.
  * @fires voice-call-connected - Audio is flowing. Detail: the create-call response.
- * @fires voice-call-ended - The call is over. Detail: `{reason, error}`; reason is `hangup`, `lease-expired`, `remote-ended`, `error`, `element-removed` or `page-hidden`.
+ * @fires voice-call-ended - The call is over. Detail: `{reason, error, durationMs, agentReason}`; reason is `hangup`, `lease-expired`, `remote-ended`, `error`, `element-removed` or `page-hidden`; `durationMs` is how long the call was connected (`null` if it never was); `agentReason` is the agent's own reason when it ended the call.
  * @fires voice-call-error - The call failed. Detail: a `VoiceCallError` (`kind`, `status`, `serverMessage`, `code`).
  * @fires voice-call-lease-warning - The lease runs out within `lease-warning` seconds. Detail: `{remainingMs}`.
  * @fires voice-call-mute-change - The microphone was muted or unmuted. Detail: `{muted}`.

@@ -58,11 +58,18 @@ describe('<voice-call> end to end against the reference agent', () => {
 
     const tracks = mics.tracks();
     expect(tracks.length).to.be.greaterThan(0);
+    const connectedAt = log.of('voice-call-connected')[0].timeStamp;
+    const hangupAt = performance.now();
     el.hangup();
+    const hungUp = performance.now();
     expect(el.state).to.equal('ended');
     expect(tracks.every((track) => track.readyState === 'ended')).to.be.true;
     expect(pc.connectionState).to.equal('closed');
-    expect(log.of('voice-call-ended')[0].detail).to.deep.equal({ reason: 'hangup', error: null });
+    const { durationMs, ...end } = log.of('voice-call-ended')[0].detail;
+    expect(end).to.deep.equal({ reason: 'hangup', error: null, agentReason: null });
+    // Measured from the connected mark, a moment before the connected event, to the hang-up.
+    expect(durationMs).to.be.within(Math.floor(hangupAt - connectedAt), Math.ceil(hungUp - connectedAt) + 50);
+    expect(durationMs, 'the test waited for audio both ways').to.be.above(100);
     expect(log.of('voice-call-error')).to.have.length(0);
     await until(async () => (await agentCall(call.voice_connection_id)).state === 'ended', 'the agent to end the call');
   });

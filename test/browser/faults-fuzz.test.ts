@@ -115,7 +115,7 @@ describe('fuzzing the server’s answers', function () {
         try {
           const session = new CallSession();
           const errors: VoiceCallError[] = [];
-          const ended: { reason: string; error: VoiceCallError | null }[] = [];
+          const ended: { reason: string; error: VoiceCallError | null; durationMs: number | null; agentReason: string | null }[] = [];
           session.on('error', (error) => errors.push(error));
           session.on('ended', (detail) => ended.push(detail));
           const settled = await Promise.race([
@@ -138,7 +138,9 @@ describe('fuzzing the server’s answers', function () {
           if (settled.ok) {
             expect(session.state).to.equal('connected');
             session.hangup();
-            expect(ended).to.deep.equal([{ reason: 'hangup', error: null }]);
+            expect(ended).to.have.length(1);
+            expect(ended[0]).to.deep.include({ reason: 'hangup', error: null, agentReason: null });
+            expect(ended[0]!.durationMs).to.be.a('number').at.least(0);
             outcomes.set('connected', (outcomes.get('connected') ?? 0) + 1);
           } else {
             const error = settled.error as VoiceCallError;
@@ -149,7 +151,7 @@ describe('fuzzing the server’s answers', function () {
             expect(session.state).to.equal('error');
             expect(session.error).to.equal(error);
             expect(errors).to.deep.equal([error]);
-            expect(ended).to.deep.equal([{ reason: 'error', error }]);
+            expect(ended).to.deep.equal([{ reason: 'error', error, durationMs: null, agentReason: null }]);
             if (error.serverMessage !== null) {
               expect(error.serverMessage.length).to.be.at.most(501);
               expect(error.serverMessage).not.to.match(/<script/i);

@@ -4,11 +4,11 @@
 // short bounds (connect timeout, disconnect grace), the element where the host-facing events matter.
 import { expect, fixture, html } from '@open-wc/testing';
 import '../../src/index.js';
-import { CallSession, VoiceCallError, type CallConfig, type VoiceCallElement } from '../../src/index.js';
+import { CallSession, VoiceCallError, type CallConfig, type CallEnd, type VoiceCallElement } from '../../src/index.js';
 import { agentCall, agents, faultUrl, inboundAudio, recordEvents, until } from '../support/helpers.js';
 import { watchResources } from '../support/leaks.js';
 
-type Ended = { reason: string; error: VoiceCallError | null; at: number };
+type Ended = CallEnd & { at: number };
 
 /** A session with its end recorded (wall-clock time, to compare with the agent's). */
 function session(modes: string, config: Partial<CallConfig> = {}) {
@@ -65,7 +65,8 @@ describe('fault matrix: the media path', function () {
     await until(() => call.ended.length > 0, 'the remote end to be noticed', 5000);
     expect(call.s.state).to.equal('ended');
     expect(call.ended).to.have.length(1);
-    expect(call.ended[0]).to.deep.include({ reason: 'remote-ended', error: null });
+    expect(call.ended[0]).to.deep.include({ reason: 'remote-ended', error: null, agentReason: null });
+    expect(call.ended[0]!.durationMs, 'the agent closes 300 ms after connecting').to.be.within(250, 5000);
     expect(call.errors).to.have.length(0);
     const agentEnd = (await agentCall(id)).endedAt!;
     const lag = call.ended[0]!.at - agentEnd;
@@ -230,7 +231,10 @@ describe('fault matrix: the media path', function () {
     expect(warning, 'a warning before the end').to.exist;
     expect(log.events.indexOf(warning!)).to.be.below(log.events.indexOf(log.of('voice-call-ended')[0]!));
     expect(warning!.detail.remainingMs).to.be.within(1, 2000);
-    expect(log.of('voice-call-ended')[0]!.detail).to.deep.equal({ reason: 'lease-expired', error: null });
+    const { durationMs, ...end } = log.of('voice-call-ended')[0]!.detail;
+    expect(end).to.deep.equal({ reason: 'lease-expired', error: null, agentReason: null });
+    // The 3 s lease counts from the agent's answer; connected comes a few hundred ms later.
+    expect(durationMs).to.be.within(2000, 3500);
     expect(log.of('voice-call-error')).to.have.length(0);
     expect(el.state).to.equal('ended');
     expect(el.hasAttribute('lease-ending')).to.be.false;

@@ -133,7 +133,7 @@ describe('fault matrix: failures before the call connects', () => {
       expectHumanMessage(error.message);
 
       expect(log.of('voice-call-error').map((event) => event.detail)).to.deep.equal([error]);
-      expect(log.of('voice-call-ended').map((event) => event.detail)).to.deep.equal([{ reason: 'error', error }]);
+      expect(log.of('voice-call-ended').map((event) => event.detail)).to.deep.equal([{ reason: 'error', error, durationMs: null, agentReason: null }]);
       expect(log.of('voice-call-connected')).to.have.length(0);
       expect(released, 'released when voice-call-ended fired').to.deep.equal({ mic: true, pc: true });
       await resources.released(500);

@@ -93,7 +93,7 @@ describe('lifecycle', () => {
         el.hangup();
         expect(await settlesWithin(started, 100)).to.equal('resolved');
         expect(el.state).to.equal('ended');
-        expect(log.of('voice-call-ended').map((event) => event.detail)).to.deep.equal([{ reason: 'hangup', error: null }]);
+        expect(log.of('voice-call-ended').map((event) => event.detail)).to.deep.equal([{ reason: 'hangup', error: null, durationMs: null, agentReason: null }]);
         const eventsAtHangup = log.events.length;
 
         grant();
@@ -276,7 +276,9 @@ describe('lifecycle', () => {
       el.remove();
       await resources.released();
       expect(el.state).to.equal('ended');
-      expect(log.of('voice-call-ended').map((event) => event.detail)).to.deep.equal([{ reason: 'element-removed', error: null }]);
+      const [{ durationMs, ...end }] = log.of('voice-call-ended').map((event) => event.detail);
+      expect(end).to.deep.equal({ reason: 'element-removed', error: null, agentReason: null });
+      expect(durationMs, 'connected, then removed at once').to.be.a('number').within(0, 1000);
       const record = await until(async () => ((await agentCall(id)).state === 'ended' ? agentCall(id) : null), 'the end request');
       expect(record.endRequest).to.deep.equal({ reason: 'element_removed' });
     });

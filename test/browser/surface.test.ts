@@ -3,7 +3,7 @@
 // server versions.
 import { expect, fixture, html } from '@open-wc/testing';
 import '../../src/index.js';
-import { CallSession, Transcript, type TranscriptChange, type VoiceCallElement } from '../../src/index.js';
+import { CallSession, Transcript, type TranscriptChange, type VoiceCallElement, type VoiceCallEndedDetail } from '../../src/index.js';
 import type { StreamRecord } from '../../server/sse.js';
 import { agentCall, agents, faultUrl, nextEvent, part, recordEvents, uniqueSession, until, watchMicrophones } from '../support/helpers.js';
 
@@ -211,9 +211,11 @@ describe('the live transcript', () => {
     const ours = await callElement({ base: faultUrl('session-ended-300'), session });
     const other = await callElement({ session });
     await other.start();
-    const ended = nextEvent<{ reason: string; error: unknown }>(ours, 'voice-call-ended');
+    const ended = nextEvent<VoiceCallEndedDetail>(ours, 'voice-call-ended');
     await ours.start();
-    expect((await ended).detail).to.deep.equal({ reason: 'remote-ended', error: null });
+    const { durationMs, ...end } = (await ended).detail;
+    expect(end).to.deep.equal({ reason: 'remote-ended', error: null, agentReason: 'agent_ended' });
+    expect(durationMs, 'the event comes 300 ms after connect').to.be.within(250, 3000);
     expect(mics.streams[1]!.getTracks().every((track) => track.readyState === 'ended')).to.be.true;
     const record = await agentCall(ours.call!.voice_connection_id);
     expect(record.state).to.equal('connected', 'ended by the event, not by the agent’s peer');
@@ -226,9 +228,11 @@ describe('the live transcript', () => {
     // At lease end the agent's stream event and DTLS close race our own lease timer; whichever lands
     // first, the cause is the lease. Here the stream says so ~0.3–0.4 s before the 3 s lease is over.
     const el = await callElement({ base: faultUrl('lease-3,session-ended-2400') });
-    const ended = nextEvent<{ reason: string; error: unknown }>(el, 'voice-call-ended');
+    const ended = nextEvent<VoiceCallEndedDetail>(el, 'voice-call-ended');
     await el.start();
-    expect((await ended).detail).to.deep.equal({ reason: 'lease-expired', error: null });
+    const { durationMs, ...end } = (await ended).detail;
+    expect(end).to.deep.equal({ reason: 'lease-expired', error: null, agentReason: 'agent_ended' });
+    expect(durationMs).to.be.within(2000, 3000);
     expect(mics.allEnded()).to.be.true;
   });
 
