@@ -24,6 +24,14 @@ function session(modes: string, config: Partial<CallConfig> = {}) {
   return { s, ended, errors, reconnects, start };
 }
 
+/** The same session, after a fault, makes a healthy call again and releases it. */
+async function callsAgain(s: CallSession, resources: ReturnType<typeof watchResources>): Promise<void> {
+  await s.start({ baseUrl: agents.open, sessionId: 'session_webrtc' });
+  expect(s.state).to.equal('connected');
+  s.hangup();
+  await resources.released();
+}
+
 describe('fault matrix: the media path', function () {
   this.timeout(45_000);
   let resources: ReturnType<typeof watchResources>;
@@ -51,10 +59,7 @@ describe('fault matrix: the media path', function () {
     const record = await until(async () => ((await agentCall(id)).state === 'ended' ? agentCall(id) : null), 'the agent to end the call');
     expect(record.endReason).to.equal('client-ended');
 
-    await call.s.start({ baseUrl: agents.open, sessionId: 'session_webrtc' });
-    expect(call.s.state).to.equal('connected');
-    call.s.hangup();
-    await resources.released();
+    await callsAgain(call.s, resources);
   });
 
   it('the agent hanging up ends the call as remote-ended, released within 500 ms', async () => {
@@ -73,10 +78,7 @@ describe('fault matrix: the media path', function () {
     expect(lag, `noticed ${lag} ms after the agent closed`).to.be.below(500);
     await resources.released(500);
 
-    await call.s.start({ baseUrl: agents.open, sessionId: 'session_webrtc' });
-    expect(call.s.state).to.equal('connected');
-    call.s.hangup();
-    await resources.released();
+    await callsAgain(call.s, resources);
   });
 
   it('an agent that sends no audio: the call stays up (silence is not an error), stats show nothing arriving', async () => {
