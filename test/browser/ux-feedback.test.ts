@@ -5,7 +5,7 @@ import { emulateMedia, sendKeys } from '@web/test-runner-commands';
 import '../../src/index.js';
 import type { CallStats, VoiceCallElement } from '../../src/index.js';
 import { agents, faultUrl, nextEvent, part, recordEvents, until } from '../support/helpers.js';
-import { watchAudioContexts } from '../support/leaks.js';
+import { watchAudioContexts, watchTimers } from '../support/leaks.js';
 
 const firefox = navigator.userAgent.includes('Firefox');
 
@@ -19,40 +19,41 @@ async function connected(base = agents.open, attrs: { layout?: string; appearanc
   return el;
 }
 
-/** Counts requestAnimationFrame calls; waits on frames through the original, so it counts only the widget's. */
-function watchFrames() {
-  const original = window.requestAnimationFrame;
-  const counter = { calls: 0 };
-  window.requestAnimationFrame = (callback) => {
-    counter.calls++;
-    return original.call(window, callback);
-  };
-  const frames = (n: number) =>
-    new Promise<void>((resolve) => {
-      const step = () => (--n <= 0 ? resolve() : original.call(window, step));
-      original.call(window, step);
+/** The widget's meter loop (its 50 ms interval in meters.ts) and how often each meter is written. */
+function watchMeterLoop() {
+  const timers = watchTimers();
+  const loops = () => timers.pending().filter((timer) => timer.kind === 'interval' && timer.where.includes('/meters.'));
+  /** Resolves once no meter loop is scheduled. */
+  const stopped = () => until(() => loops().length === 0, 'the meter loop to stop');
+  /** `--level` writes per meter part name over `ms`. */
+  const writes = async (el: VoiceCallElement, ms: number) => {
+    const counts: Record<string, number> = {};
+    const observer = new MutationObserver((records) => {
+      for (const { target } of records) {
+        const name = (target as Element).getAttribute('part')!.split(' ').find((token) => token !== 'level')!;
+        counts[name] = (counts[name] ?? 0) + 1;
+      }
     });
-  /** Resolves once `n` frames pass with no widget frame requested. */
-  const idle = () => until(async () => {
-    const before = counter.calls;
-    await frames(3);
-    return counter.calls === before;
-  }, 'the meter loop to stop');
-  return { counter, frames, idle, restore: () => (window.requestAnimationFrame = original) };
+    for (const meter of el.shadowRoot!.querySelectorAll('[part~=level]')) observer.observe(meter, { attributeFilter: ['style'] });
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    observer.disconnect();
+    return counts;
+  };
+  return { loops, stopped, writes, restore: timers.restore };
 }
 
 const level = (el: VoiceCallElement, name: string) => Number(part(el, name)?.style.getPropertyValue('--level') || 0);
 
 describe('<voice-call> feedback during a call', () => {
   let contexts: ReturnType<typeof watchAudioContexts>;
-  let frames: ReturnType<typeof watchFrames>;
+  let meters: ReturnType<typeof watchMeterLoop>;
   beforeEach(() => {
     contexts = watchAudioContexts();
-    frames = watchFrames();
+    meters = watchMeterLoop();
   });
   afterEach(() => {
     contexts.restore();
-    frames.restore();
+    meters.restore();
   });
 
   it('meters both voices on one frame loop that stops off screen, in a hidden tab and after the call; the AudioContext closes at hang-up', async () => {
@@ -65,32 +66,38 @@ describe('<voice-call> feedback during a call', () => {
     } else {
       await until(() => level(el, 'input-level') > 0, 'your level to move');
       await until(() => level(el, 'output-level') > 0, 'the agent level to move');
-      // One loop asks for a frame every 50 ms plus up to a frame of wait: 15–20 a second; two would double it.
-      const before = frames.counter.calls;
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      expect(frames.counter.calls - before, 'one loop, throttled to 20 frames a second').to.be.within(10, 22);
+      expect(meters.loops().map((loop) => loop.delay), 'one loop for both meters, 20 ticks a second').to.deep.equal([50]);
+      // At most one write per meter per tick, and only when its level moved.
+      const live = await meters.writes(el, 1000);
+      expect(live['input-level'], 'your meter, written at most 20 times a second').to.be.within(1, 21);
+      expect(live['output-level'], 'the agent meter, written at most 20 times a second').to.be.within(1, 21);
+      // A steady level writes nothing, so it asks the browser for no rendering: muted, your meter rests at 0.
+      el.muted = true;
+      await until(() => level(el, 'input-level') === 0, 'your level to fall to 0 when muted');
+      const muted = await meters.writes(el, 1000);
+      expect(muted['input-level'] ?? 0, 'no writes while your level stays at 0').to.equal(0);
+      expect(meters.loops()).to.have.length(1);
+      el.muted = false;
 
       el.hidden = true;
-      await frames.idle();
-      let resumedFrom = frames.counter.calls;
+      await meters.stopped();
       el.hidden = false;
-      await until(() => frames.counter.calls > resumedFrom, 'the loop to resume on screen');
+      await until(() => meters.loops().length === 1, 'the loop to resume on screen');
 
       Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
       document.dispatchEvent(new Event('visibilitychange'));
       try {
-        await frames.idle();
+        await meters.stopped();
       } finally {
         delete (document as { hidden?: boolean }).hidden;
         document.dispatchEvent(new Event('visibilitychange'));
       }
-      resumedFrom = frames.counter.calls;
-      await until(() => frames.counter.calls > resumedFrom, 'the loop to resume in a visible tab');
+      await until(() => meters.loops().length === 1, 'the loop to resume in a visible tab');
     }
 
     el.hangup();
     await until(() => contexts.open().length === 0, 'the AudioContext to close');
-    await frames.idle();
+    await meters.stopped();
     // The next call opens a fresh context, closed again at its end.
     await el.start();
     expect(contexts.made).to.equal(2);
@@ -104,9 +111,9 @@ describe('<voice-call> feedback during a call', () => {
     try {
       const el = await connected();
       expect(getComputedStyle(part(el, 'input-level')!).display).to.equal('none');
-      const before = frames.counter.calls;
-      await frames.frames(5);
-      expect(frames.counter.calls).to.equal(before);
+      const written = await meters.writes(el, 500);
+      expect(written, 'no meter written').to.deep.equal({});
+      expect(meters.loops(), 'no meter loop').to.have.length(0);
       el.hangup();
     } finally {
       await emulateMedia({ reducedMotion: 'no-preference' });
