@@ -92,16 +92,19 @@ export class CallController implements ReactiveController {
     const remaining = this.remainingMs();
     if (remaining === null) return;
     this.#tick = setTimeout(() => {
-      host.requestUpdate();
       this.#scheduleTick();
       const pc = this.session.peerConnection!;
-      readStats(pc).then((stats) => {
-        // A reading that lands after the call ended is stale.
-        if (pc.connectionState === 'closed') return;
-        this.stats = stats;
-        host.requestUpdate();
-        emit(host, VoiceCallEvent.Stats, stats);
-      }, () => undefined);
+      // The countdown renders with the stats, not before them: each render is a rendering pass of the page.
+      readStats(pc).then(
+        (stats) => {
+          // A reading that lands after the call ended is stale.
+          if (pc.connectionState === 'closed') return;
+          this.stats = stats;
+          host.requestUpdate();
+          emit(host, VoiceCallEvent.Stats, stats);
+        },
+        () => host.requestUpdate(),
+      );
     }, remaining % 1000 || 1000);
   }
 }

@@ -142,6 +142,24 @@ describe('<voice-call> feedback during a call', () => {
     expect(el.stats, 'the last reading stays for the host').to.equal(second);
   });
 
+  it('renders once a second while connected: the countdown and the stats share one render', async () => {
+    const el = await connected();
+    await nextEvent<CallStats>(el, 'voice-call-stats', 3000);
+    let renders = 0;
+    let stats = 0;
+    const counted = el as unknown as { updated(changed: unknown): void };
+    const updated = counted.updated;
+    counted.updated = function (changed) {
+      renders++;
+      updated.call(this, changed);
+    };
+    el.addEventListener('voice-call-stats', () => stats++);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    el.hangup();
+    expect(stats, 'three stats readings').to.be.within(2, 4);
+    expect(renders, 'one render per reading, not one for the countdown and another for the stats').to.be.at.most(stats + 1);
+  });
+
   it('warns before the lease runs out: attribute, event, announced status; every event a host needs comes typed', async () => {
     const wrapper = await fixture<HTMLDivElement>(
       html`<div><voice-call base-url=${faultUrl('lease-60')} session-id="session_feedback" lease-warning="120"></voice-call></div>`,
