@@ -133,7 +133,9 @@ describe('installed from the tarball into a scratch project', () => {
       import { createElement } from 'react';
       import type { GlobalComponents } from 'vue';
       import type {} from 'voice-call/vue';
+      import { VoiceCallElement as StandaloneElement } from 'voice-call/standalone';
 
+      export const fromStandalone: StandaloneElement = document.createElement('voice-call');
       export const element: VoiceCallElement = document.createElement('voice-call');
       element.addEventListener('voice-call-connected', (event) => event.detail.model.toUpperCase());
       export const detail = (event: VoiceCallEventMap['voice-call-ended']) => event.detail.reason;
