@@ -4,9 +4,9 @@ type Host = ReactiveControllerHost & HTMLElement;
 
 /**
  * Live input and output levels. One `AudioContext` per call, opened inside the click so the browser lets
- * it run, closed when the call is over. One 20 Hz loop, running only while the meters
+ * it run, closed when the call is over. One 20 Hz sampling loop, running only while the meters
  * are drawn, on screen, in a visible tab and without `prefers-reduced-motion`; it writes `--level` on the
- * `level` parts instead of re-rendering.
+ * `level` parts in an animation frame, only when a level moved, instead of re-rendering.
  */
 export class Meters implements ReactiveController {
   #ctx: AudioContext | null = null;
@@ -17,6 +17,9 @@ export class Meters implements ReactiveController {
   #data = new Float32Array(256);
   #drawn: number[] = [];
   #timer?: ReturnType<typeof setInterval>;
+  #frame = 0;
+  /** Levels sampled but not drawn yet, drawn together in the next frame. */
+  #moved = new Map<HTMLElement, number>();
   readonly #host: Host;
 
   constructor(host: Host) {
@@ -68,7 +71,6 @@ export class Meters implements ReactiveController {
 
   close(): void {
     this.#streams = [];
-    this.#drawn = [];
     this.#analysers = [];
     this.#run();
     void this.#ctx?.close();
@@ -77,18 +79,23 @@ export class Meters implements ReactiveController {
 
   #stop(): void {
     clearInterval(this.#timer);
+    cancelAnimationFrame(this.#frame);
+    this.#frame = 0;
+    // What a stopped loop did not draw is drawn on its next run.
+    this.#moved.clear();
+    this.#drawn = [];
   }
 
   #run = (): void => {
     this.#stop();
-    // A timer, not animation frames: asking for a frame costs a rendering pass even when nothing changed,
-    // while a style write only renders when a level moved. 20 updates a second still look live.
     if (this.#analysers[0] && this.#onScreen && !document.hidden && !matchMedia('(prefers-reduced-motion: reduce)').matches) {
-      this.#timer = setInterval(this.#draw, 50);
+      this.#timer = setInterval(this.#sample, 50);
     }
   };
 
-  #draw = (): void => {
+  // Sampled on a 50 ms timer (20 updates a second still look live) and drawn in an animation frame only
+  // when a level moved: asking for a frame costs a rendering pass even when nothing changed.
+  #sample = (): void => {
     const meters = this.#host.shadowRoot!.querySelectorAll<HTMLElement>('[part~=level]');
     if (!meters.length) return this.#stop();
     this.#analysers.forEach((analyser, i) => {
@@ -97,9 +104,16 @@ export class Meters implements ReactiveController {
       let sum = 0;
       for (const sample of data) sum += sample * sample;
       // dBFS from -60 to 0 mapped onto 0–1 (quiet speech still moves the bar), in 1/32 steps so a steady
-      // level writes nothing.
+      // level draws nothing.
       const level = Math.round(Math.max(0, 1 + Math.log10(sum / data.length) / 6) * 32) / 32;
-      if (level !== this.#drawn[i]) meters[i]?.style.setProperty('--level', String((this.#drawn[i] = level)));
+      if (level !== this.#drawn[i] && meters[i]) this.#moved.set(meters[i], (this.#drawn[i] = level));
     });
+    this.#frame ||= this.#moved.size
+      ? requestAnimationFrame(() => {
+          this.#frame = 0;
+          this.#moved.forEach((level, meter) => meter.style.setProperty('--level', String(level)));
+          this.#moved.clear();
+        })
+      : 0;
   };
 }
