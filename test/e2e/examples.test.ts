@@ -20,27 +20,51 @@ const exec = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.map': 'application/json', '.css': 'text/css' };
 
-/** The page at /strict/index.html, served with its Content-Security-Policy header (see the CSP test). */
-let strictPage: { html: string; csp: string } | null = null;
+/** Pages a test writes for the site to serve, by path, with their own response headers (the CSP test's policy). */
+const pages = new Map<string, { html: string; headers?: Record<string, string> }>();
 
-/** Serves dist/ and examples/ read-only, like any static host, plus `strictPage`. */
-function staticServer(): Promise<{ server: Server; url: string }> {
+/**
+ * A read-only static host on its own origin: `resolve` maps a URL path to a file of this repository (or
+ * `null`, a 404); `headers` go on every file it serves.
+ */
+function staticServer(resolve: (path: string) => string | null, headers: Record<string, string> = {}): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^\/+/, '');
-    if (strictPage && path === 'strict/index.html') {
-      res.writeHead(200, { 'Content-Type': 'text/html', 'Content-Security-Policy': strictPage.csp }).end(strictPage.html);
+    const page = pages.get(path);
+    if (page) {
+      res.writeHead(200, { 'Content-Type': 'text/html', ...page.headers }).end(page.html);
       return;
     }
-    const file = join(root, path);
-    if (!/^(dist|examples)\//.test(path) || !existsSync(file) || req.method !== 'GET') {
+    const file = resolve(path);
+    if (!file || !existsSync(join(root, file)) || req.method !== 'GET') {
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+    res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', ...headers }).end(readFileSync(join(root, file)));
   });
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })),
   );
+}
+
+/** The site: dist/ and examples/, plus the test-written `pages`. */
+const siteServer = () => staticServer((path) => (/^(dist|examples)\//.test(path) ? path : null));
+
+/**
+ * A CDN the way unpkg and jsDelivr serve a package: `/npm/voice-call@<version>/<file>` for exactly the files
+ * `npm pack` puts in the tarball, with `Access-Control-Allow-Origin: *` (module scripts load cross-origin
+ * only with CORS).
+ */
+async function cdnServer(): Promise<{ server: Server; url: string; base: string }> {
+  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+  const { stdout } = await exec('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root });
+  const packed = new Set((JSON.parse(stdout) as { files: { path: string }[] }[])[0]!.files.map(({ path }) => path));
+  const prefix = `npm/voice-call@${version}/`;
+  const cdn = await staticServer(
+    (path) => (path.startsWith(prefix) && packed.has(path.slice(prefix.length)) ? path.slice(prefix.length) : null),
+    { 'Access-Control-Allow-Origin': '*' },
+  );
+  return { ...cdn, base: `${cdn.url}/${prefix}` };
 }
 
 async function agentCall(agent: AgentServer, id: string): Promise<AgentCall> {
@@ -102,7 +126,7 @@ describe('examples', () => {
     }
     [agent, site, browser] = await Promise.all([
       createAgentServer({ port: 0 }),
-      staticServer(),
+      siteServer(),
       findChromium().then((executablePath) => chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS })),
     ]);
   });
@@ -178,19 +202,54 @@ describe('examples', () => {
     });
   }
 
+  test('the standalone file works from a CDN path, on another origin than the page and the agent', async () => {
+    const cdn = await cdnServer();
+    const { unpkg, jsdelivr } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Record<string, string>;
+    assert.equal(unpkg, jsdelivr);
+    const src = new URL(unpkg!, cdn.base).href;
+    const page = await browser.newPage();
+    const problems = watchProblems(page);
+    const scripts: string[] = [];
+    page.on('request', (request) => {
+      if (request.resourceType() === 'script') scripts.push(request.url());
+    });
+    try {
+      // A page of the site whose only script is the CDN's file.
+      pages.set('cdn/index.html', {
+        html: `<!doctype html><html lang="en"><head><script type="module" src="${src}"></script></head><body>
+          <voice-call session-id="session_cdn" base-url="${agent.url}"></voice-call></body></html>`,
+      });
+      await page.goto(`${site.url}/cdn/index.html`);
+      const element = page.locator('voice-call');
+      await element.getByRole('button', { name: 'Start call' }).click();
+      await page.locator('voice-call[state=connected]').waitFor({ timeout: 15_000 });
+      await heardBothWays(page, agent);
+      await element.getByRole('button', { name: 'Hang up' }).click();
+      await page.locator('voice-call[state=ended]').waitFor();
+      assert.deepEqual(scripts, [src], 'one file, from the CDN, and nothing it imports');
+      assert.deepEqual(problems, []);
+    } finally {
+      await page.close();
+      pages.delete('cdn/index.html');
+      await new Promise((resolve) => cdn.server.close(resolve));
+    }
+  });
+
   test('the standalone file works under a strict CSP with Trusted Types enforced', async () => {
     // What a security-minded site sends: no inline script or style, no eval, DOM sinks only through a
     // Trusted Types policy (Lit's own, `lit-html`), connections only to the voice service.
     const nonce = 'e2e-strict-page';
-    strictPage = {
-      csp: [
-        "default-src 'none'",
-        `script-src 'self' 'nonce-${nonce}'`,
-        "style-src 'self'",
-        `connect-src ${agent.url}`,
-        "require-trusted-types-for 'script'",
-        'trusted-types lit-html',
-      ].join('; '),
+    pages.set('strict/index.html', {
+      headers: {
+        'Content-Security-Policy': [
+          "default-src 'none'",
+          `script-src 'self' 'nonce-${nonce}'`,
+          "style-src 'self'",
+          `connect-src ${agent.url}`,
+          "require-trusted-types-for 'script'",
+          'trusted-types lit-html',
+        ].join('; '),
+      },
       html: `<!doctype html><html lang="en"><head><script type="module" src="/dist/voice-call.js"></script></head><body>
         <voice-call session-id="session_strict"></voice-call>
         <script nonce="${nonce}">
@@ -198,7 +257,7 @@ describe('examples', () => {
           document.addEventListener('securitypolicyviolation', (e) => window.violations.push(e.violatedDirective + ' ' + e.blockedURI));
           document.querySelector('voice-call').baseUrl = ${JSON.stringify(agent.url)};
         </script></body></html>`,
-    };
+    });
     const page = await browser.newPage();
     const problems = watchProblems(page);
     try {
@@ -220,7 +279,7 @@ describe('examples', () => {
       assert.deepEqual(problems, []);
     } finally {
       await page.close();
-      strictPage = null;
+      pages.delete('strict/index.html');
     }
   });
 });
