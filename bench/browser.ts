@@ -182,6 +182,11 @@ export async function mainThreadCost(bench: Bench, seconds: number, rounds: numb
   ];
   if (meters) {
     variants.push({
+      variant: 'reference: a bare bar redrawn 20×/s, no call',
+      start: () => page.evaluate(() => window.bench.bareBar(20)),
+      note: 'the floor for any meter updating 20 times a second on this machine',
+    });
+    variants.push({
       variant: 'element, meters off (prefers-reduced-motion)',
       start: () => page.evaluate(() => window.bench.element([], false)),
       reducedMotion: true,

@@ -69,6 +69,20 @@ const bench = {
     for (const hangup of hangups.splice(0)) hangup();
   },
 
+  /**
+   * The rendering floor, no call: a bare bar whose width changes `hz` times a second, drawn in an animation
+   * frame (the cheapest a live meter can be here), to read the meters' cost against.
+   */
+  bareBar(hz: number) {
+    const bar = document.body.appendChild(document.createElement('div'));
+    bar.style.cssText = 'height:6px;width:200px;background:blue;transform-origin:left;will-change:transform';
+    const timer = setInterval(() => requestAnimationFrame(() => (bar.style.transform = `scaleX(${Math.random()})`)), 1000 / hz);
+    hangups.push(() => {
+      clearInterval(timer);
+      bar.remove();
+    });
+  },
+
   /** Whether the element draws level meters during a call (issue 5's feature, when present). */
   hasMeters: () => !!element().shadowRoot!.querySelector('[part~="level"]'),
 };
