@@ -68,13 +68,19 @@ export async function headersFor(config: ApiConfig, accept = 'application/json')
   };
 }
 
+/**
+ * A usable timer delay, else `fallback`: not NaN (a mistyped number attribute), not below `min`, and inside
+ * `setTimeout`'s range (a longer delay fires at once).
+ */
+export const delayOr = (ms: number | undefined, fallback: number, min = 1): number => (ms! >= min && ms! < 2 ** 31 ? ms! : fallback);
+
 /** Every request of ours goes out with the host's `fetch` (tests inject one) and its cookie policy. */
 export function request(config: ApiConfig, url: string, init: RequestInit): Promise<Response> {
   return (config.fetch ?? fetch)(url, { credentials: config.credentials ?? 'same-origin', ...init });
 }
 
 async function send(config: ApiConfig, url: string, body: unknown, signal: AbortSignal | undefined): Promise<Response> {
-  const timeoutMs = config.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const timeoutMs = delayOr(config.timeoutMs, DEFAULT_REQUEST_TIMEOUT_MS);
   const attempt = async () => {
     // One timeout plus the caller's signal, without relying on `AbortSignal.any` (Safari 17.4+): the link
     // aborted while the caller's signal is not means the timeout struck.
@@ -221,7 +227,7 @@ export async function endCall(
       body: JSON.stringify({ reason }),
       keepalive: true,
       // Nobody waits on it, but no request of ours stays open for ever.
-      signal: AbortSignal.timeout?.(config.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS),
+      signal: AbortSignal.timeout?.(delayOr(config.timeoutMs, DEFAULT_REQUEST_TIMEOUT_MS)),
     });
     return { ok, status };
   } catch (error) {

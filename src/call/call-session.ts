@@ -1,4 +1,4 @@
-import { createCall, endCall, isSecureBase, type ServerEndReason } from '../api/client.js';
+import { createCall, delayOr, endCall, isSecureBase, type ServerEndReason } from '../api/client.js';
 import { VoiceCallError, fail } from '../api/errors.js';
 import type { ApiConfig, CallOptions, EverrunsSession, VoiceCallInfo } from '../api/types.js';
 import { after, waitForConnected } from './connection.js';
@@ -77,8 +77,8 @@ export const CALL_DEFAULTS = {
   leaseWarningMs: 30_000,
 } as const;
 
-/** A bound from the call's config, or its default. */
-const setting = (config: CallConfig, name: keyof typeof CALL_DEFAULTS) => config[name] ?? CALL_DEFAULTS[name];
+/** A bound from the call's config, or its default when unset or unusable (NaN, negative, too long). */
+const setting = (config: CallConfig, name: keyof typeof CALL_DEFAULTS) => delayOr(config[name], CALL_DEFAULTS[name], 0);
 
 // Keyed by the `EndReason` values themselves: computed keys would cost a lookup each in the bundle.
 const SERVER_END_REASONS: Partial<Record<EndReason, ServerEndReason>> = {

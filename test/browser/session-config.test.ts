@@ -4,7 +4,7 @@
 import { expect, fixture, html } from '@open-wc/testing';
 import '../../src/index.js';
 import { CallSession, VoiceCallError, type VoiceCallElement } from '../../src/index.js';
-import { agents, until } from '../support/helpers.js';
+import { agents, faultUrl, until } from '../support/helpers.js';
 import { watchResources } from '../support/leaks.js';
 
 /** Records the constraints of every getUserMedia call (the real microphone still answers). */
@@ -47,6 +47,36 @@ describe('session configuration reaches the browser', () => {
     // Firefox's fake microphone reports no processing settings; where reported, they must be applied.
     const applied = track.getSettings().echoCancellation;
     if (applied !== undefined) expect(applied, 'the browser applied it').to.equal(true);
+    await resources.released();
+  });
+
+  it('number attributes that are not usable numbers fall back to their defaults: the call and its end request work', async () => {
+    for (const [timeout, warning] of [['soon', 'x'], ['0', '-5'], ['', 'Infinity']]) {
+      const el = await fixture<VoiceCallElement>(
+        html`<voice-call base-url=${agents.open} session-id="session_config" request-timeout=${timeout} lease-warning=${warning} volume="loud"></voice-call>`,
+      );
+      const endRequest = new Promise<{ ok: boolean }>((resolve) =>
+        el.addEventListener('voice-call-end-request', (event) => resolve(event.detail), { once: true }),
+      );
+      await el.start();
+      expect(el.state, `request-timeout="${timeout}"`).to.equal('connected');
+      expect(el.shadowRoot!.querySelector('audio')!.volume).to.equal(1);
+      el.hangup();
+      expect((await endRequest).ok, `the end request with request-timeout="${timeout}"`).to.equal(true);
+    }
+    // A 5 s lease and an unusable warning time: the 30 s default applies, so the warning comes at once.
+    const leased = await fixture<VoiceCallElement>(html`<voice-call base-url=${faultUrl('lease-5')} session-id="session_config" lease-warning="x"></voice-call>`);
+    let warned = false;
+    leased.addEventListener('voice-call-lease-warning', () => (warned = true));
+    await leased.start();
+    await until(() => warned, 'the lease warning (30 s default) on a 5 s lease', 2000);
+    leased.hangup();
+
+    const session = new CallSession();
+    const ended = new Promise<{ ok: boolean }>((resolve) => session.on('endrequest', resolve));
+    await session.start({ baseUrl: agents.open, sessionId: 'session_config', timeoutMs: Number.NaN, leaseWarningMs: -1, connectTimeoutMs: Number.NaN });
+    session.hangup();
+    expect((await ended).ok).to.equal(true);
     await resources.released();
   });
 
