@@ -363,7 +363,13 @@ export class CallSession extends Emitter<CallSessionEvents> {
   async #offer(attempt: Attempt): Promise<RTCPeerConnection> {
     const { config, stream } = attempt;
     const configuration: RTCConfiguration = { iceServers: config.iceServers ?? [], iceTransportPolicy: config.iceTransportPolicy, bundlePolicy: 'max-bundle' };
-    const pc = (attempt.pc = this.#deps.createPeerConnection?.(configuration) ?? new RTCPeerConnection(configuration));
+    let pc: RTCPeerConnection;
+    try {
+      pc = attempt.pc = this.#deps.createPeerConnection?.(configuration) ?? new RTCPeerConnection(configuration);
+    } catch (cause) {
+      // The browser checks the servers here (a bad URL, TURN without credentials): the host's settings, not the network.
+      throw fail('config', 'The ICE servers (iceServers) are not valid.', 'bad-ice-servers', cause);
+    }
     // Read at each track, not at creation: a prepared connection exists before start() makes the call's
     // stream. Adding a track the stream already has does nothing.
     pc.addEventListener('track', ({ track }) => this.#remoteStream?.addTrack(track));

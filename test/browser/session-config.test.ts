@@ -118,4 +118,23 @@ describe('session configuration reaches the browser', () => {
     expect(performance.now() - started, 'ICE gathering bound + connect timeout, not longer').to.be.below(700 + 1500 + 2500);
     await resources.released();
   });
+
+  it('ICE servers the browser refuses fail as a config error before any request, released, prepared or not', async () => {
+    for (const iceServers of [[{ urls: 'nope' }], [{ urls: 'turn:127.0.0.1:3478' }]] as RTCIceServer[][]) {
+      const session = new CallSession();
+      let requests = 0;
+      const counted: typeof fetch = (...args) => (requests++, fetch(...args));
+      const error = await session.start({ baseUrl: agents.open, sessionId: 'session_config', iceServers, fetch: counted }).then(() => null, (e: unknown) => e);
+      expect(requests, 'no request made').to.equal(0);
+      expect(error, JSON.stringify(iceServers)).to.be.instanceOf(VoiceCallError);
+      expect(error).to.include({ kind: 'config', code: 'bad-ice-servers', message: 'The ICE servers (iceServers) are not valid.' });
+      // The browser's own reason stays on the error for the developer.
+      expect((error as VoiceCallError).cause).to.be.instanceOf(DOMException);
+      expect(session.state).to.equal('error');
+      const prepared = new CallSession();
+      prepared.prepare({ baseUrl: agents.open, sessionId: 'session_config', iceServers });
+      prepared.hangup();
+    }
+    await resources.released();
+  });
 });
