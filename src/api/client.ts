@@ -60,12 +60,18 @@ export async function headersFor(config: ApiConfig, accept = 'application/json')
     // The host's token service failed, not the voice service: say so, and keep the host's error as the cause.
     throw fail('http', 'Could not get a sign-in token.', 'get-token', cause);
   }
-  return {
+  const headers: Record<string, string> = {
     'Content-Type': 'application/json',
     Accept: accept,
     ...(!!token && { Authorization: `Bearer ${token}` }),
     ...(present(config.orgId) && { 'X-Org-Id': config.orgId }),
   };
+  // fetch refuses a header it cannot send (a line break, a character past U+00FF) with a bare TypeError
+  // that would read as a network failure: it is the page's setting.
+  if (Object.values(headers).some((value) => /[^\t\x20-\x7e\x80-\xff]/.test(value))) {
+    throw fail('config', 'The sign-in token or org-id has characters a request cannot carry.', 'bad-header');
+  }
+  return headers;
 }
 
 /**
@@ -76,7 +82,9 @@ export const delayOr = (ms: number | undefined, fallback: number, min = 1): numb
 
 /** Every request of ours goes out with the host's `fetch` (tests inject one) and its cookie policy. */
 export function request(config: ApiConfig, url: string, init: RequestInit): Promise<Response> {
-  return (config.fetch ?? fetch)(url, { credentials: config.credentials ?? 'same-origin', ...init });
+  const { credentials } = config;
+  // Like an HTML enumerated attribute, a value that is not one of the three means the default.
+  return (config.fetch ?? fetch)(url, { credentials: credentials === 'include' || credentials === 'omit' ? credentials : 'same-origin', ...init });
 }
 
 async function send(config: ApiConfig, url: string, body: unknown, signal: AbortSignal | undefined): Promise<Response> {

@@ -348,9 +348,12 @@ export class CallSession extends Emitter<CallSessionEvents> {
 
   /** The microphone, once per attempt; a stream that arrives after a hang-up is stopped at once. */
   #mic(attempt: Attempt): Promise<MediaStream> {
-    // A chosen microphone that is gone (unplugged since it was remembered): the default one, not a failed call.
+    // A chosen microphone that is gone (unplugged since it was remembered) or an id the browser refuses (a
+    // TypeError: too long): the default one, not a failed call.
     return (attempt.mic ??= this.#acquire(attempt)
-      .catch((error: VoiceCallError) => (error.code === 'OverconstrainedError' && attempt.config.audio?.deviceId ? this.#acquire(attempt, { deviceId: undefined }) : Promise.reject(error)))
+      .catch((error: VoiceCallError) =>
+        /^(Overconstrained|Type)Error$/.test(error.code!) && attempt.config.audio?.deviceId ? this.#acquire(attempt, { deviceId: undefined }) : Promise.reject(error),
+      )
       .then((stream) => {
         attempt.stream = stream;
         attempt.mark('mic');

@@ -75,6 +75,26 @@ describe('request', () => {
     assert.equal(requests[0]!.init.redirect, 'manual');
   });
 
+  it('sends a credentials mode it does not know as the default, as HTML does with an enumerated attribute', async () => {
+    for (const [given, sent] of [['include', 'include'], ['omit', 'omit'], [undefined, 'same-origin'], ['', 'same-origin'], ['bogus', 'same-origin']]) {
+      const { fetch, requests } = stubFetch(() => new Response(JSON.stringify(VALID), { status: 201 }));
+      await createCall({ baseUrl: 'https://x.test', credentials: given as RequestCredentials, fetch }, 's', 'SDP', {});
+      assert.equal(requests[0]!.init.credentials, sent, `credentials ${String(given)}`);
+    }
+  });
+
+  it('refuses a token or org id a header cannot carry as the page’s config, sending nothing', async () => {
+    for (const config of [{ token: 'abc\r\nX-Evil: 1' }, { orgId: 'org_漢字' }, { getToken: () => 'tok\0en' }]) {
+      const { fetch, requests } = stubFetch(() => new Response(JSON.stringify(VALID), { status: 201 }));
+      const error = await rejection(createCall({ baseUrl: 'https://x.test', fetch, ...config }, 's', 'SDP', {}));
+      assert.deepEqual([error.kind, error.code, requests.length], ['config', 'bad-header', 0]);
+      assert.doesNotMatch(error.message, /abc|evil|漢/i, 'the message does not echo the value');
+    }
+    // Latin-1 and tabs are fine: fetch sends them.
+    const { fetch } = stubFetch(() => new Response(JSON.stringify(VALID), { status: 201 }));
+    await createCall({ baseUrl: 'https://x.test', fetch, orgId: 'org_\tcafé' }, 's', 'SDP', {});
+  });
+
   it('reports a second 401 as an http error', async () => {
     const { fetch, requests } = stubFetch(
       () => new Response('{"error":"expired"}', { status: 401 }),
