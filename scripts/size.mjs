@@ -26,14 +26,18 @@ export const TARGETS = {
 };
 
 /**
- * What `npm test` enforces until the targets are met: the sizes measured on 2026-11-26 after two trimming
- * rounds, with every feature of issues 3–8 (standalone 17,786 / IIFE 17,820 B, library 12,470 B), plus
- * about 1.5 %, so any growth beyond that fails. Lower these as the code shrinks; never raise them to let a
- * change through without saying so.
+ * What `npm test` enforces until the targets are met: the measured sizes with every feature of issues 3–8,
+ * plus about 1.3 %, so any growth beyond that fails. Lower these as the code shrinks; never raise them to
+ * let a change through without saying so.
+ *
+ * Raised once, on 2026-11-26, from 18,100 / 12,700 B (set at 17,786 / 12,470 B) for what the third stop
+ * added on purpose: the end event's `durationMs` and `agentReason`, meters drawn in a frame only when a
+ * level moved, and the fixes the attribute fuzz found (unusable numbers, credentials and header values,
+ * refused ICE servers and microphone ids): measured then 18,026 B standalone, 18,073 B IIFE, 12,717 B library.
  */
 export const CEILINGS = {
-  standalone: 18_100,
-  library: 12_700,
+  standalone: 18_300,
+  library: 12_900,
 };
 
 function scripts(dir) {

@@ -68,8 +68,8 @@ export async function headersFor(config: ApiConfig, accept = 'application/json')
   };
   // fetch refuses a header it cannot send (a line break, a character past U+00FF) with a bare TypeError
   // that would read as a network failure: it is the page's setting.
-  if (Object.values(headers).some((value) => /[^\t\x20-\x7e\x80-\xff]/.test(value))) {
-    throw fail('config', 'The sign-in token or org-id has characters a request cannot carry.', 'bad-header');
+  if (/[^\t -~\x80-\xff]/.test(Object.values(headers).join(''))) {
+    throw fail('config', 'The token or org-id cannot be sent in a request header.', 'bad-header');
   }
   return headers;
 }
@@ -84,7 +84,7 @@ export const delayOr = (ms: number | undefined, fallback: number, min = 1): numb
 export function request(config: ApiConfig, url: string, init: RequestInit): Promise<Response> {
   const { credentials } = config;
   // Like an HTML enumerated attribute, a value that is not one of the three means the default.
-  return (config.fetch ?? fetch)(url, { credentials: credentials === 'include' || credentials === 'omit' ? credentials : 'same-origin', ...init });
+  return (config.fetch ?? fetch)(url, { credentials: /^(omit|include)$/.test(credentials!) ? credentials : 'same-origin', ...init });
 }
 
 async function send(config: ApiConfig, url: string, body: unknown, signal: AbortSignal | undefined): Promise<Response> {

@@ -60,7 +60,8 @@ export async function followSession(
       for (let chunk; !(chunk = await reader.read()).done; ) {
         alive();
         failures = 0;
-        const lines = (buffer + chunk.value).split(/\r\n?|\n/);
+        // A CR that ends the chunk waits for the next one: it may be the first half of a CRLF.
+        const lines = (buffer + chunk.value).split(/\r\n|\r(?!$)|\n/);
         buffer = lines.pop()!;
         for (const line of lines) {
           const [, field, value] = /^([^:]*):? ?(.*)/.exec(line)!;

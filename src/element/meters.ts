@@ -18,8 +18,6 @@ export class Meters implements ReactiveController {
   #drawn: number[] = [];
   #timer?: ReturnType<typeof setInterval>;
   #frame = 0;
-  /** Levels sampled but not drawn yet, drawn together in the next frame. */
-  #moved = new Map<HTMLElement, number>();
   readonly #host: Host;
 
   constructor(host: Host) {
@@ -82,7 +80,6 @@ export class Meters implements ReactiveController {
     cancelAnimationFrame(this.#frame);
     this.#frame = 0;
     // What a stopped loop did not draw is drawn on its next run.
-    this.#moved.clear();
     this.#drawn = [];
   }
 
@@ -106,14 +103,14 @@ export class Meters implements ReactiveController {
       // dBFS from -60 to 0 mapped onto 0–1 (quiet speech still moves the bar), in 1/32 steps so a steady
       // level draws nothing.
       const level = Math.round(Math.max(0, 1 + Math.log10(sum / data.length) / 6) * 32) / 32;
-      if (level !== this.#drawn[i] && meters[i]) this.#moved.set(meters[i], (this.#drawn[i] = level));
-    });
-    this.#frame ||= this.#moved.size
-      ? requestAnimationFrame(() => {
+      if (level !== this.#drawn[i]) {
+        this.#drawn[i] = level;
+        // Both meters in one frame; a meter whose level did not move gets the value it has, which changes nothing.
+        this.#frame ||= requestAnimationFrame(() => {
           this.#frame = 0;
-          this.#moved.forEach((level, meter) => meter.style.setProperty('--level', String(level)));
-          this.#moved.clear();
-        })
-      : 0;
+          meters.forEach((meter, i) => meter.style.setProperty('--level', String(this.#drawn[i] ?? 0)));
+        });
+      }
+    });
   };
 }

@@ -2,6 +2,7 @@
 // resumption and refusal rules, and the agent voice channel request.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { createCall } from '../../src/api/client.ts';
 import { VoiceCallError } from '../../src/api/errors.ts';
 import { followSession, type SessionEvent } from '../../src/api/sse.ts';
@@ -21,6 +22,20 @@ function streamResponse(chunks: string[], keepOpen = false) {
     });
     return new Response(body, { status: 200, headers: { 'Content-Type': 'text/event-stream' } });
   };
+}
+
+/** A stream that delivers exactly these byte chunks, then ends. */
+function byteStream(chunks: Uint8Array[]) {
+  return () =>
+    new Response(
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (const chunk of chunks) if (chunk.length) controller.enqueue(chunk);
+          controller.close();
+        },
+      }),
+      { status: 200, headers: { 'Content-Type': 'text/event-stream' } },
+    );
 }
 
 type Answer = (signal: AbortSignal) => Response;
@@ -80,6 +95,38 @@ describe('followSession', () => {
     assert.equal(requests[0]!.headers.get('accept'), 'text/event-stream');
   });
 
+  test('fuzz: any events, any line endings and comments, cut into chunks at any byte, parse to the same events', async () => {
+    const sessionEvent = fc.record({
+      id: fc.stringMatching(/^evt_[0-9a-z]{1,8}$/),
+      type: fc.constantFrom('voice.input_transcript.delta', 'voice.output_transcript.completed', 'voice.session.started', 'message.created'),
+      data: fc.record({ voice_connection_id: fc.constant('voice_conn_1'), delta: fc.string({ unit: 'binary', maxLength: 30 }) }),
+    });
+    const stream = fc.record({
+      events: fc.array(sessionEvent, { minLength: 1, maxLength: 6 }),
+      eol: fc.constantFrom('\n', '\r\n', '\r'),
+      comments: fc.boolean(),
+      cuts: fc.array(fc.nat(), { maxLength: 12 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(stream, async ({ events, eol, comments, cuts }) => {
+        // Each event as the server frames it, then `disconnecting` (its retry_ms makes the reader come back at once).
+        const frames = events.map((e) => [`event: ${e.type}`, `id: ${e.id}`, `data: ${JSON.stringify(e)}`]);
+        const text = [...frames, ['event: disconnecting', 'data: {"retry_ms":1}']]
+          .map((lines) => [...(comments ? [': heartbeat'] : []), ...lines, ''].join(eol) + eol)
+          .join('');
+        const bytes = new TextEncoder().encode(text);
+        // Cut anywhere, inside a CRLF or a multi-byte character included.
+        const at = [...new Set(cuts.map((cut) => cut % bytes.length))].sort((a, b) => a - b);
+        const chunks = [0, ...at].map((start, i) => bytes.slice(start, [...at, bytes.length][i]));
+        const { events: parsed, requests } = await follow([byteStream(chunks)]);
+        assert.deepEqual(parsed, JSON.parse(JSON.stringify(events)));
+        // Resumed after the last event, not before it: its id line was read whatever the cuts.
+        assert.equal(new URL(requests[1]!.url).searchParams.get('since_id'), events.at(-1)!.id);
+      }),
+      { numRuns: 200, seed: 20261126 },
+    );
+  });
+
   test('joins multi-line data and keeps the last id for events without one', async () => {
     const body = JSON.stringify(event('evt_9'), null, 1).split('\n').map((line) => `data: ${line}`).join('\n');
     const { events, requests } = await follow([streamResponse([`id: evt_9\n${body}\n\n`, `data: {"id":"x","type":"t","data":{}}\n\n`])]);
@@ -93,6 +140,15 @@ describe('followSession', () => {
     assert.equal(requests.length, 2);
     assert.ok(Date.now() - started >= 700, 'reconnected after retry_ms');
     assert.match(requests[1]!.url, /since_id=evt_1$/);
+  });
+
+  test('a CRLF cut between its CR and LF is one line end, not a blank line that ends the event early', async () => {
+    // Read as two line ends, the LF would dispatch `disconnecting` before its data: the reader would then
+    // come back after its backoff (0.25–0.5 s) instead of the retry_ms asked for.
+    const started = Date.now();
+    const { requests } = await follow([streamResponse(['event: disconnecting\r', '\ndata: {"retry_ms":1500}\r\n\r\n'], true)]);
+    assert.equal(requests.length, 2);
+    assert.ok(Date.now() - started >= 1500, `came back after ${Date.now() - started} ms, not after retry_ms`);
   });
 
   test('counts a silent stream as dead after idleMs, and backs off with jitter when the server fails', async () => {
