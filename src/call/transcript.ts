@@ -23,6 +23,9 @@ export interface TranscriptChange {
 
 const TRANSCRIPT = /^voice\.(input|output)_transcript\.(delta|completed)$/;
 
+/** A field the server should have sent as a string, or `undefined`: a number or object never becomes text. */
+const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
 /**
  * The live transcript of a session's calls, DOM-free: follows the session's event stream while a call is
  * connected, keeps one turn per caller or agent item (a partial is replaced in place by its final text),
@@ -48,7 +51,7 @@ export class Transcript extends Emitter<{ change: TranscriptChange }> {
   }
 
   #on(session: CallSession, ours: string, { type, data }: SessionEvent): void {
-    const id: string | undefined = data.item_id ?? data.response_id;
+    const id = text(data.item_id) ?? text(data.response_id);
     const connection = data.voice_connection_id;
     // Events of another caller's connection are not ours; those of no connection belong to the session.
     const other = connection !== ours;
@@ -60,19 +63,19 @@ export class Transcript extends Emitter<{ change: TranscriptChange }> {
       const role = kind === 'input' ? 'user' : 'assistant';
       turn = turns.find((t) => (id ? t.id === id : t.role === role && !t.final));
       if (!turn) turns.push((turn = { role, text: '', final: false, interrupted: false, id }));
-      turn.text = data.accumulated ?? turn.text + (data.delta ?? '');
+      turn.text = text(data.accumulated) ?? turn.text + (text(data.delta) ?? '');
       turn.final = step === 'completed';
     } else if (type === 'voice.output.interrupted') {
       const answers = turns.filter((t) => t.role === 'assistant');
       turn = answers.find((t) => t.id === id) ?? answers.pop();
       if (turn) turn.interrupted = true;
     } else if (!other && type === 'voice.session.ended') {
-      session.hangup('remote-ended', null, typeof data.reason === 'string' ? data.reason : null);
+      session.hangup('remote-ended', null, text(data.reason) ?? null);
     } else if (!other && type === 'voice.session.failed') {
       const { error } = data;
       session.hangup(
         'error',
-        new VoiceCallError('webrtc', 'The voice session failed.', { code: 'session-failed', serverMessage: error?.message ?? error }),
+        new VoiceCallError('webrtc', 'The voice session failed.', { code: 'session-failed', serverMessage: text(error?.message) ?? text(error) }),
       );
     }
     if (turn) this.emit('change', { turn, turns });
