@@ -2,7 +2,7 @@
 // or move the element, change attributes mid-call, leave the page, run two widgets side by side.
 import { expect, fixture, html } from '@open-wc/testing';
 import '../../src/index.js';
-import { CallSession, type VoiceCallElement } from '../../src/index.js';
+import { CallSession, VoiceCallElement, defineVoiceCall } from '../../src/index.js';
 import { agentCall, agentCallsFor, agents, faultUrl, inboundAudio, part, recordEvents, uniqueSession, until } from '../support/helpers.js';
 import { watchResources } from '../support/leaks.js';
 
@@ -406,6 +406,26 @@ describe('lifecycle', () => {
     await until(async () => (await inboundAudio(pc)).packetsReceived > before + 10, 'audio to keep flowing to the other widget');
     expect(pc.connectionState).to.equal('connected');
     b.hangup();
+    await resources.released();
+  });
+
+  it('properties and attributes set before the tag is defined (a framework rendering before the script loads) are kept', async () => {
+    const tag = 'voice-call-late-upgrade';
+    const container = await fixture<HTMLDivElement>(html`<div></div>`);
+    container.innerHTML = `<${tag} session-id="session_late" muted></${tag}>`;
+    const el = container.firstElementChild as VoiceCallElement;
+    expect(el.start, 'not upgraded yet').to.equal(undefined);
+    // What React or Vue do before the element class exists: plain own properties on the unknown element.
+    Object.assign(el, { baseUrl: agents.secured, token: agents.token, volume: 0.25 });
+    defineVoiceCall(tag);
+    expect(el).to.be.instanceOf(VoiceCallElement);
+    await el.updateComplete;
+    expect([el.baseUrl, el.token, el.volume, el.sessionId, el.muted]).to.deep.equal([agents.secured, agents.token, 0.25, 'session_late', true]);
+    // The secured agent refuses a call without its token: connecting proves the early token reached the request.
+    await el.start();
+    expect(el.state).to.equal('connected');
+    expect(el.shadowRoot!.querySelector('audio')!.volume).to.equal(0.25);
+    el.hangup();
     await resources.released();
   });
 });
