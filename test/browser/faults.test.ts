@@ -6,7 +6,7 @@
 import { expect } from '@open-wc/testing';
 import '../../src/index.js';
 import { VoiceCallError, type ErrorKind, type VoiceCallElement } from '../../src/index.js';
-import { agents, faultUrl, part, recordEvents } from '../support/helpers.js';
+import { agents, expectHumanMessage, faultUrl, part, recordEvents } from '../support/helpers.js';
 import { watchResources } from '../support/leaks.js';
 
 const EVENTS = ['voice-call-state-change', 'voice-call-connected', 'voice-call-ended', 'voice-call-error'];
@@ -155,10 +155,3 @@ describe('fault matrix: failures before the call connects', () => {
     });
   }
 });
-
-/** Short, a sentence, and free of what leaks from code into messages. */
-function expectHumanMessage(message: string): void {
-  expect(message.length).to.be.within(10, 160);
-  expect(message).to.match(/^[A-Z]/);
-  expect(message).not.to.match(/undefined|null|\[object|NaN|<|Error:/);
-}

@@ -1,4 +1,6 @@
 // Browser-side helpers for tests against the reference agents started by web-test-runner.config.mjs.
+import { expect } from '@open-wc/testing';
+import { VoiceCallError } from '../../src/api/errors.js';
 import type { VoiceCallElement } from '../../src/element/voice-call.js';
 
 interface AgentUrls {
@@ -140,4 +142,20 @@ export async function agentCallsFor(sessionId: string, base = agents.open): Prom
 /** A session id no other test uses, so the agent's list can be filtered down to one test's calls. */
 export function uniqueSession(label: string): string {
   return `session_${label}_${Math.random().toString(16).slice(2, 10)}`;
+}
+
+/** Short, a sentence, and free of what leaks from code into messages. */
+export function expectHumanMessage(message: string): void {
+  expect(message.length).to.be.within(10, 160);
+  expect(message).to.match(/^[A-Z]/);
+  expect(message).not.to.match(/undefined|null|\[object|NaN|<|Error:/);
+}
+
+/** A failure as a page gets it: a VoiceCallError of one of `kinds` with a human message. Returns `kind/code`. */
+export function expectTypedFailure(error: unknown, kinds: readonly string[]): string {
+  expect(error).to.be.instanceOf(VoiceCallError);
+  const { kind, code, message } = error as VoiceCallError;
+  expect(kinds).to.include(kind);
+  expectHumanMessage(message);
+  return `${kind}${code ? `/${code}` : ''}`;
 }
