@@ -105,6 +105,28 @@ describe('<voice-call> feedback during a call', () => {
     await until(() => contexts.open().length === 0, 'every AudioContext to close');
   });
 
+  it('asks for the microphone before opening the meters’ AudioContext, and opens it inside the click', async () => {
+    // A page's first AudioContext takes tens of ms to open; asked first, the microphone request runs meanwhile.
+    const wrapper = await fixture<HTMLDivElement>(html`<div><voice-call base-url=${agents.open} session-id="session_feedback"></voice-call></div>`);
+    const el = wrapper.querySelector('voice-call')!;
+    const devices = navigator.mediaDevices;
+    const getUserMedia = devices.getUserMedia;
+    const order: string[] = [];
+    devices.getUserMedia = function (this: MediaDevices, constraints) {
+      order.push(`getUserMedia, AudioContexts made: ${contexts.made}`);
+      return getUserMedia.call(this, constraints);
+    };
+    try {
+      part(el, 'button')!.click();
+      order.push(`after the click, AudioContexts made: ${contexts.made}`);
+      expect(order).to.deep.equal(['getUserMedia, AudioContexts made: 0', 'after the click, AudioContexts made: 1']);
+      await until(() => el.state === 'connected', 'the call to connect');
+    } finally {
+      devices.getUserMedia = getUserMedia;
+      el.hangup();
+    }
+  });
+
   it('draws no meters under prefers-reduced-motion (Chromium: Firefox cannot emulate it without CDP)', async function () {
     if (firefox) this.skip();
     await emulateMedia({ reducedMotion: 'reduce' });
