@@ -101,6 +101,27 @@ async function runOnce(page: Page, variant: Variant, iceServers: RTCIceServer[],
   return result;
 }
 
+/**
+ * The first call of a page, a fresh page per run (alternating baseline and element): what a visitor who
+ * calls once meets, including the page's first AudioContext, which warm runs no longer pay for.
+ */
+export async function firstCalls(bench: Bench, runs: number, log: Log): Promise<Record<Variant, RunResult[]>> {
+  const results: Record<Variant, RunResult[]> = { baseline: [], element: [], prewarmed: [] };
+  for (let round = 0; round < runs; round++) {
+    for (const variant of round % 2 ? (['element', 'baseline'] as const) : (['baseline', 'element'] as const)) {
+      const page = await bench.newPage();
+      try {
+        results[variant].push(await runOnce(page, variant, [], 0));
+      } catch (error) {
+        log(`  ${variant} first call failed: ${(error as Error).message.split('\n')[0]}`);
+      } finally {
+        await page.close();
+      }
+    }
+  }
+  return results;
+}
+
 export interface LatencyOptions {
   runs: number;
   warmup: number;

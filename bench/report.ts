@@ -18,6 +18,8 @@ export interface Results {
   durationSeconds: number;
   size?: SizeResult;
   latency?: LatencySummary;
+  /** The first call of a fresh page. */
+  firstCall?: LatencySummary;
   deadStun?: LatencySummary & { server: string };
   cost?: { seconds: number; rows: (CostRow & { median: number })[]; meters: boolean };
   leaks?: LeakResult;
@@ -206,6 +208,15 @@ export function markdown(results: Results): string {
         '1 s before the click, the microphone already allowed.',
       latencyTable(results.latency),
       phaseTable(results.latency),
+    );
+  }
+  if (results.firstCall) {
+    out.push(
+      '### Connect latency, first call on a fresh page',
+      `A new page for each of ${results.firstCall.runs} runs per variant, alternating: a visitor who calls once. The element ` +
+        'also opens its first AudioContext here, which the warm runs above no longer pay for.',
+      latencyTable(results.firstCall),
+      phaseTable(results.firstCall),
     );
   }
   if (results.deadStun) {

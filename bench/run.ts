@@ -3,17 +3,17 @@
  * tables and writes bench/results/latest.json and latest.md. A benchmark, not a test: it never fails
  * on slow figures, only when it cannot measure at all.
  *
- * Options: --only=size,latency,stun,cost,leaks,load (a partial run prints, writes nothing), --runs=N.
+ * Options: --only=size,latency,first,stun,cost,leaks,load (a partial run prints, writes nothing), --runs=N.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem, type } from 'node:os';
-import { agentLoad, concurrentBaselines, latency, leaks, mainThreadCost, startBench, type Variant } from './browser.ts';
+import { agentLoad, concurrentBaselines, firstCalls, latency, leaks, mainThreadCost, startBench, type Variant } from './browser.ts';
 import { goals, markdown, summarize, type Results } from './report.ts';
 import { measureSize } from './size.ts';
 import { median } from './stats.ts';
 
-const SECTIONS = ['size', 'latency', 'stun', 'cost', 'leaks', 'load'] as const;
+const SECTIONS = ['size', 'latency', 'first', 'stun', 'cost', 'leaks', 'load'] as const;
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const only = arg('only')?.split(',') ?? [...SECTIONS];
 const runs = Number(arg('runs') ?? 20);
@@ -62,6 +62,11 @@ if (SECTIONS.slice(1).some(wanted)) {
       const page = await bench.newPage();
       results.latency = summarize(await latency(page, { runs, warmup: 2, iceServers: [], dwellMs: 1000 }, log));
       await page.close();
+    }
+    if (wanted('first')) {
+      const firstRuns = Math.max(5, Math.round(runs / 2));
+      log(`first call on a fresh page: ${firstRuns} pages per variant`);
+      results.firstCall = summarize(await firstCalls(bench, firstRuns, log));
     }
     if (wanted('stun')) {
       const stunRuns = Math.max(5, Math.round(runs / 2));
