@@ -23,7 +23,10 @@ export interface TranscriptChange {
 
 const TRANSCRIPT = /^voice\.(input|output)_transcript\.(delta|completed)$/;
 
-/** A field the server should have sent as a string, or `undefined`: a number or object never becomes text. */
+/**
+ * A field the server should have sent as a string, or `undefined`: a number or object never becomes text.
+ * Not `asString` (api/problem.ts): that one also refuses blank strings, and a delta of one space is a word gap.
+ */
 const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
 /**
