@@ -216,8 +216,9 @@ export async function createAgentServer(options: AgentServerOptions = {}): Promi
     }
     conversation.track(call, faults);
     const { status, body: response } = callResponse(call, answerSdp, request, v2 ? new Map([...faults, ['v2', null]]) : faults);
-    if (!session) return sendJson(res, status, response);
-    sendJson(res, 201, { session, voice: { ...response, channel_id: channel!.channelId } });
+    const answer = session ? { session, voice: { ...response, channel_id: channel!.channelId } } : response;
+    if (faults.has('stall-body')) return stallBody(res, session ? 201 : status, JSON.stringify(answer), () => registry.end(call.voiceConnectionId, 'client-aborted'));
+    sendJson(res, session ? 201 : status, answer);
   }
 
   async function endCall(req: IncomingMessage, res: ServerResponse, sessionId: string, id: string) {
@@ -365,6 +366,16 @@ function sendHttpFault(res: ServerResponse, faults: Faults): boolean {
     return false;
   }
   return true;
+}
+
+/**
+ * The status, the headers (announcing the whole body) and its first half, then silence: a server or proxy
+ * that stalls mid-answer. `onClosed` runs when the client gives up and closes the connection.
+ */
+function stallBody(res: ServerResponse, status: number, body: string, onClosed: () => void): void {
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)), 'Cache-Control': 'no-store' });
+  res.write(body.slice(0, Math.floor(body.length / 2)));
+  res.once('close', onClosed);
 }
 
 /** Compared in constant time, so how long a refusal takes says nothing about how much of a guess was right. */

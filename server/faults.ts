@@ -23,6 +23,7 @@ export const FAULT_MODES = {
   'lease-<seconds>': 'lease the call for <seconds> instead of the default',
   'delay-<ms>': 'wait <ms> before handling the request',
   'hang': 'never answer (the request stays open until the client gives up)',
+  'stall-body': 'create the call, send the 201 status, headers and half the body, then nothing more (the call ends when the client gives up)',
   'no-audio': 'connect but never send audio back',
   'remote-close-<ms>': 'the agent closes its peer connection <ms> after it connected',
   'drop-<ms>': 'after connecting, the agent drops every packet both ways for <ms>, as a network outage would',

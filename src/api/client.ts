@@ -87,9 +87,17 @@ export function request(config: ApiConfig, url: string, init: RequestInit): Prom
   return (config.fetch ?? fetch)(url, { credentials: /^(omit|include)$/.test(credentials!) ? credentials : 'same-origin', ...init });
 }
 
-async function send(config: ApiConfig, url: string, body: unknown, signal: AbortSignal | undefined): Promise<Response> {
+/** An answer with its body read in full, when its headers arrived, and the headers (token included) that got it. */
+interface Answer {
+  response: Response;
+  text: string;
+  receivedAt: number;
+  headers: Record<string, string>;
+}
+
+async function send(config: ApiConfig, url: string, body: unknown, signal: AbortSignal | undefined): Promise<Answer> {
   const timeoutMs = delayOr(config.timeoutMs, DEFAULT_REQUEST_TIMEOUT_MS);
-  const attempt = async () => {
+  const attempt = async (): Promise<Answer> => {
     // One timeout plus the caller's signal, without relying on `AbortSignal.any` (Safari 17.4+): the link
     // aborted while the caller's signal is not means the timeout struck.
     const link = new AbortController();
@@ -97,13 +105,14 @@ async function send(config: ApiConfig, url: string, body: unknown, signal: Abort
     const forward = () => link.abort(signal?.reason);
     if (signal?.aborted) forward();
     else signal?.addEventListener('abort', forward);
+    let answered = false;
     try {
       // The timeout covers the host's getToken too: a token endpoint that hangs must not hang the call.
       const headers = await Promise.race([
         headersFor(config),
         new Promise<never>((_, reject) => (link.signal.onabort = () => reject(link.signal.reason))),
       ]);
-      return await request(config, url, {
+      const response = await request(config, url, {
         method: 'POST',
         headers,
         body: JSON.stringify(body),
@@ -112,19 +121,30 @@ async function send(config: ApiConfig, url: string, body: unknown, signal: Abort
         redirect: 'manual',
         signal: link.signal,
       });
+      const receivedAt = Date.now();
+      answered = true;
+      // The body is part of the answer: the timeout bounds it and a hang-up aborts it (fetch's signal covers
+      // the body), or a response that stalls after its headers would hold the call in `connecting` for ever.
+      const text = await response.text().catch((cause: unknown) => {
+        // An error's status alone is still worth reporting; a success without its body is not a success.
+        if (link.signal.aborted || response.ok) throw cause;
+        return '';
+      });
+      return { response, text, receivedAt, headers };
     } catch (cause) {
       if (signal?.aborted || cause instanceof VoiceCallError) throw cause;
-      throw link.signal.aborted
-        ? fail('network', `The voice service did not answer within ${Math.ceil(timeoutMs / 1000)} s.`, 'timeout', cause)
+      if (link.signal.aborted) throw fail('network', `The voice service did not answer within ${Math.ceil(timeoutMs / 1000)} s.`, 'timeout', cause);
+      throw answered
+        ? fail('network', 'The connection dropped during call setup.', null, cause)
         : fail('network', 'Could not reach the voice service. Check your connection.', 'network', cause);
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', forward);
     }
   };
-  const response = await attempt();
+  const answer = await attempt();
   // An expired short-lived token is refreshed once: getToken runs before every attempt.
-  return response.status === 401 && config.getToken ? attempt() : response;
+  return answer.response.status === 401 && config.getToken ? attempt() : answer;
 }
 
 function protocolError(message: string, cause?: unknown): VoiceCallError {
@@ -184,13 +204,12 @@ export async function createCall(
   const { agentId, channelId } = options;
   const channel = present(agentId) && present(channelId);
   const sentAt = Date.now();
-  const response = await send(
+  const { response, text, receivedAt } = await send(
     config,
     apiUrl(config.baseUrl, ...(channel ? ['agents', agentId, 'channels', channelId!] : ['sessions', sessionId]), 'voice', 'calls'),
     channel ? { sdp, ...setOnly({ session_id: sessionId, provider_id: options.providerId }) } : buildCreateCallRequest(sdp, options),
     signal,
   );
-  const receivedAt = Date.now();
   const { status } = response;
   if (response.type === 'opaqueredirect' || (status >= 300 && status < 400)) {
     throw new VoiceCallError('http', 'The voice service redirected the request (often to a sign-in page).', {
@@ -198,14 +217,7 @@ export async function createCall(
       code: 'redirect',
     });
   }
-  if (!response.ok) throw await httpError(response);
-  let text: string;
-  try {
-    text = await response.text();
-  } catch (cause) {
-    if (signal?.aborted) throw cause;
-    throw fail('network', 'The connection dropped during call setup.', null, cause);
-  }
+  if (!response.ok) throw httpError(response, text);
   const clockSkewMs = clockSkewFrom(response, receivedAt, sentAt);
   const body = parseJson(text) as { session?: EverrunsSession; voice?: unknown } | null;
   if (!channel) return { call: callInfo(body), clockSkewMs };

@@ -54,14 +54,9 @@ export function parseRetryAfter(header: string | null, now = Date.now()): number
   return isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000));
 }
 
-export async function httpError(response: Response): Promise<VoiceCallError> {
+/** `text` is the body, already read (or `''` when it could not be). */
+export function httpError(response: Response, text: string): VoiceCallError {
   const { status, headers } = response;
-  let text = '';
-  try {
-    text = await response.text();
-  } catch {
-    // The status alone is still worth reporting.
-  }
   const parsed = parseErrorBody(text, headers.get('content-type') ?? '');
   const retryAfterSeconds = parsed.retryAfterSeconds ?? parseRetryAfter(headers.get('retry-after'));
   return new VoiceCallError('http', httpMessage(status, retryAfterSeconds), { ...parsed, status, retryAfterSeconds });

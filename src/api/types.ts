@@ -64,7 +64,7 @@ export interface ApiConfig {
   orgId?: string | null;
   /** Cookie policy; `include` sends cookies to a same-site API on another origin. */
   credentials?: RequestCredentials;
-  /** Abort the request after this many ms. */
+  /** Abort the request after this many ms: its whole answer, body included. */
   timeoutMs?: number;
   /** Injected for tests; defaults to the global `fetch`. */
   fetch?: typeof fetch;

@@ -164,7 +164,7 @@ export class VoiceCallElement extends LitElement {
   /** Cookie policy for API requests: `include` sends cookies to a same-site API on another origin. */
   credentials: RequestCredentials = 'same-origin';
 
-  /** Abort the create-call request after this many milliseconds. */
+  /** Abort the create-call request after this many milliseconds: its whole answer, body included. */
   requestTimeout: number = DEFAULT_REQUEST_TIMEOUT_MS;
 
   /** Seconds before the lease runs out at which `voice-call-lease-warning` fires. */

@@ -6,7 +6,7 @@
 import { expect } from '@open-wc/testing';
 import '../../src/index.js';
 import { VoiceCallError, type ErrorKind, type VoiceCallElement } from '../../src/index.js';
-import { agents, expectHumanMessage, faultUrl, part, recordEvents } from '../support/helpers.js';
+import { agentCallsFor, agents, expectHumanMessage, faultUrl, part, recordEvents, uniqueSession, until } from '../support/helpers.js';
 import { watchResources } from '../support/leaks.js';
 
 const EVENTS = ['voice-call-state-change', 'voice-call-connected', 'voice-call-ended', 'voice-call-error'];
@@ -66,6 +66,7 @@ const CASES: FaultCase[] = [
   { name: 'connection refused', base: agents.refused, kind: 'network', code: 'network', message: /Could not reach the voice service\. Check your connection\./ },
   { name: 'DNS failure', base: 'https://nonexistent.invalid/api', kind: 'network', code: 'network', message: /Could not reach the voice service/ },
   { name: 'a request that never answers (request-timeout 300 ms)', base: faultUrl('hang'), requestTimeout: 300, kind: 'network', code: 'timeout', message: /^The voice service did not answer within 1 s\.$/ },
+  { name: 'an answer that stalls after its headers (request-timeout 300 ms)', base: faultUrl('stall-body'), requestTimeout: 300, kind: 'network', code: 'timeout', message: /^The voice service did not answer within 1 s\.$/ },
   { name: 'a getToken that never settles (request-timeout 300 ms)', getToken: () => new Promise(() => undefined), requestTimeout: 300, kind: 'network', code: 'timeout', message: /did not answer within 1 s/ },
   { name: 'a getToken that throws', getToken: () => Promise.reject(new Error('token service down')), kind: 'http', code: 'get-token', message: /Could not get a sign-in token/ },
 ];
@@ -154,4 +155,40 @@ describe('fault matrix: failures before the call connects', () => {
       await resources.released(500);
     });
   }
+});
+
+describe('an answer that stalls after its headers', () => {
+  it('hang-up aborts the body read: the agent sees the request go away, and everything is released', async () => {
+    const resources = watchResources();
+    // Observes the page's fetch (a pass-through): a hang-up before the headers would abort the request itself.
+    const ownFetch = window.fetch;
+    let answered = false;
+    window.fetch = async (...args) => {
+      const response = await ownFetch(...args);
+      if (String(args[0]).endsWith('/voice/calls')) answered = true;
+      return response;
+    };
+    const el = document.createElement('voice-call');
+    el.sessionId = uniqueSession('stall');
+    el.baseUrl = faultUrl('stall-body');
+    document.body.append(el);
+    try {
+      const started = el.start().catch(() => undefined);
+      // The agent made the call and sent its headers and half its body; the widget still waits for the rest.
+      await until(() => answered, 'the headers of the answer');
+      const [call] = await agentCallsFor(el.sessionId);
+      expect(el.state).to.equal('connecting');
+      el.hangup();
+      await started;
+      expect(el.state).to.equal('ended');
+      await resources.released(500);
+      // Only a read that was aborted closes the connection; one left running would hold it (and the call) open.
+      const ended = await until(async () => (await agentCallsFor(el.sessionId)).find((record) => record.endReason), 'the agent to see the request closed');
+      expect([ended.voiceConnectionId, ended.endReason]).to.deep.equal([call!.voiceConnectionId, 'client-aborted']);
+    } finally {
+      window.fetch = ownFetch;
+      el.remove();
+      resources.restore();
+    }
+  });
 });

@@ -113,6 +113,44 @@ const fetch = hangingFetch;
     assert.equal(error.code, 'timeout');
   });
 
+  /** Answers with these headers and the first bytes of the body, then sends nothing more until aborted. */
+  const stallingFetch = (status = 201) => {
+    const seen: { bodyCancelled: boolean } = { bodyCancelled: false };
+    const fetch = (async (_url: string, init: RequestInit) => {
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(JSON.stringify(VALID).slice(0, 20)));
+          // As fetch does: the request's signal also errors the body being read.
+          init.signal!.addEventListener('abort', () => {
+            seen.bodyCancelled = true;
+            controller.error(new DOMException('aborted', 'AbortError'));
+          });
+        },
+      });
+      return new Response(body, { status, headers: { 'Content-Type': 'application/json' } });
+    }) as unknown as typeof globalThis.fetch;
+    return { fetch, seen };
+  };
+
+  it('times out a response that stalls after its headers (the body is part of the answer)', { timeout: 5000 }, async () => {
+    for (const status of [201, 500]) {
+      const { fetch, seen } = stallingFetch(status);
+      const error = await rejection(createCall({ baseUrl: 'https://x.test', fetch, timeoutMs: 50 }, 's', 'SDP', {}));
+      assert.deepEqual([error.kind, error.code, seen.bodyCancelled], ['network', 'timeout', true], `status ${status}`);
+    }
+  });
+
+  it('aborts the body read of a stalled response on hang-up', { timeout: 5000 }, async () => {
+    const { fetch, seen } = stallingFetch();
+    const controller = new AbortController();
+    const pending = createCall({ baseUrl: 'https://x.test', fetch }, 's', 'SDP', {}, controller.signal);
+    // Let the headers arrive first: the stall is in the body.
+    await new Promise((resolve) => setImmediate(resolve));
+    controller.abort();
+    await assert.rejects(pending, (error: Error) => error.name === 'AbortError');
+    assert.equal(seen.bodyCancelled, true);
+  });
+
   it('passes a caller abort through as an AbortError, not a VoiceCallError', async () => {
 const fetch = hangingFetch;
     const controller = new AbortController();
