@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CallRegistry, type AgentCall, type CallSettings } from './calls.ts';
 import { CHANNEL_CALL, channelSession, unknownChannel, type Channel, type ChannelSession } from './channels.ts';
 import { Conversation } from './conversation.ts';
-import { parseFaultPath, type Faults } from './faults.ts';
+import { PROTOTYPE_CODES, parseFaultPath, type Faults } from './faults.ts';
 import { isJsonContentType, parseJson, readBody, send, sendError, sendJson, setCors } from './http.ts';
 import { OfferRejectedError } from './peer.ts';
 import { SessionEvents } from './sse.ts';
@@ -351,6 +351,8 @@ function sendHttpFault(res: ServerResponse, faults: Faults): boolean {
   } else if ((code = status('problem')) !== undefined) {
     const problem = { title: reason(code), status: code, detail: `reference fault ${code}`, code: 'reference_fault', ...(code === 429 && { retry_after_seconds: 12 }) };
     send(res, code, 'application/problem+json', JSON.stringify(problem));
+  } else if ((code = faults.get('prototype-code') ?? undefined) !== undefined) {
+    send(res, 400, 'application/problem+json', JSON.stringify({ title: 'Bad Request', status: 400, detail: 'reference fault', code: PROTOTYPE_CODES[code] }));
   } else if ((code = status('empty')) !== undefined) {
     send(res, code, null, '');
   } else if ((code = status('html')) !== undefined) {

@@ -9,6 +9,7 @@
 export const FAULT_MODES = {
   'status-<code>': 'answer with that HTTP status and {"error": "reference fault <code>"}',
   'problem-<code>': 'answer with that status as RFC 9457 application/problem+json (429: with retry_after_seconds 12)',
+  'prototype-code-<n>': 'answer 400 as problem+json whose code is the name of an Object.prototype member: 0 constructor, 1 toString, 2 __proto__, 3 hasOwnProperty, 4 valueOf',
   'empty-<code>': 'answer with that status and an empty body',
   'html-<code>': 'answer with that status and an HTML page, as a proxy in the way would',
   'text-<code>': 'answer with that status and a text/plain body that is not JSON',
@@ -53,6 +54,9 @@ const PARSERS = Object.keys(FAULT_MODES).map((mode) => {
   return { name: name as FaultName, takesArgument: arg !== undefined };
 });
 
+/** The `code`s of the `prototype-code-<n>` fault: text that a plain `table[code]` look-up finds on every object. */
+export const PROTOTYPE_CODES = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'] as const;
+
 /** The status-setting modes; Node refuses to write a status outside 100–999, and 1xx are not answers. */
 const STATUS_MODES: ReadonlySet<FaultName> = new Set(['status', 'problem', 'empty', 'html', 'text', 'sse-fail']);
 /** Bounded so a lease timer stays within setTimeout's 32-bit range. */
@@ -83,6 +87,9 @@ function parseMode(token: string): { name: FaultName; value: number | null } | {
     if (!/^\d{1,9}$/.test(digits)) return { error: `fault ${token}: the argument must be a whole number` };
     if (STATUS_MODES.has(name) && (value < 200 || value > 599)) {
       return { error: `fault ${token}: the status must be 200–599` };
+    }
+    if (name === 'prototype-code' && value >= PROTOTYPE_CODES.length) {
+      return { error: `fault ${token}: at most ${PROTOTYPE_CODES.length - 1}` };
     }
     if ((name === 'retry-after' || name === 'lease') && value > MAX_SECONDS) {
       return { error: `fault ${token}: at most ${MAX_SECONDS} seconds` };

@@ -62,6 +62,15 @@ export class VoiceCallError extends Error {
 export const fail = (kind: ErrorKind, message: string, code?: string | null, cause?: unknown): VoiceCallError =>
   new VoiceCallError(kind, message, { code, cause });
 
+/**
+ * `table[key]` only when `table` itself has that entry. Every look-up keyed by text from outside (a server's
+ * problem `code`, an error's `name`) goes through this: `constructor`, `toString` or `__proto__` would
+ * otherwise find `Object.prototype`'s members and show a function's source as a message.
+ */
+export function own<T>(table: Readonly<Record<string, T>>, key: string | number | null | undefined): T | undefined {
+  return key != null && Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
+}
+
 // 400, 413, 415, 422 and other refusals share the 4xx fallback, 500 the 5xx one: the status is in the message.
 const HTTP_MESSAGES: Record<number, string> = {
   401: 'Your sign-in is missing or has expired.',
@@ -76,7 +85,7 @@ const HTTP_MESSAGES: Record<number, string> = {
 
 /** A short message for an HTTP failure; the server's text stays in `serverMessage`. */
 export function httpMessage(status: number, retryAfterSeconds: number | null): string {
-  const base = HTTP_MESSAGES[status] ?? (status < 500 ? 'The call request was refused.' : 'The voice service failed.');
+  const base = own(HTTP_MESSAGES, status) ?? (status < 500 ? 'The call request was refused.' : 'The voice service failed.');
   return `${base}${retryAfterSeconds === null ? '' : ` Try again in ${retryAfterSeconds} s.`} (HTTP ${status})`;
 }
 
@@ -100,5 +109,5 @@ export function microphoneError(cause: unknown): VoiceCallError {
   if (name === 'NotAllowedError' && (globalThis.document as { featurePolicy?: { allowsFeature(f: string): boolean } } | undefined)?.featurePolicy?.allowsFeature('microphone') === false) {
     return fail('microphone', 'This embedded page may not use the microphone: its iframe needs allow="microphone".', 'frame-not-allowed', cause);
   }
-  return fail('microphone', messages[name] ?? 'The microphone could not be used.', name, cause);
+  return fail('microphone', own(messages, name) ?? 'The microphone could not be used.', name, cause);
 }

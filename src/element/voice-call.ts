@@ -1,5 +1,5 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
-import type { VoiceCallError } from '../api/errors.js';
+import { own, type VoiceCallError } from '../api/errors.js';
 import { DEFAULT_BASE_URL, DEFAULT_REQUEST_TIMEOUT_MS, type EverrunsSession, type VoiceCallInfo } from '../api/types.js';
 import { CALL_DEFAULTS, type CallConfig, type CallTimings } from '../call/call-session.js';
 import { formatRemaining } from '../call/lease.js';
@@ -421,7 +421,7 @@ export class VoiceCallElement extends LitElement {
     }</slot></button>${
       active ? this.#toggle('mute', strings.mute, muted, () => (this.muted = !muted)) : nothing
     }</div><div part="status" role="status">${status.filter(Boolean).join(' · ')}</div>${
-      error ? html`<div part="error" role="alert">${errors[error.code!] ?? errors[error.status!] ?? errors[error.kind] ?? error.message}</div>` : nothing
+      error ? html`<div part="error" role="alert">${own(errors, error.code) ?? own(errors, error.status) ?? own(errors, error.kind) ?? error.message}</div>` : nothing
     }${
       connected && this.#blocked ? html`<button part="unblock" type="button" @click=${this.#unblock}>${strings.unblock}</button>` : nothing
     }${

@@ -3,7 +3,7 @@
 import { expect, fixture, html } from '@open-wc/testing';
 import '../../src/index.js';
 import { CallSession, type VoiceCallElement } from '../../src/index.js';
-import { agentCall, agents, faultUrl, recordEvents } from '../support/helpers.js';
+import { agentCall, agents, faultUrl, part, recordEvents } from '../support/helpers.js';
 import { watchResources } from '../support/leaks.js';
 
 const ALL_EVENTS = ['voice-call-state-change', 'voice-call-connected', 'voice-call-ended', 'voice-call-error', 'voice-call-lease-warning', 'voice-call-stats'];
@@ -134,5 +134,38 @@ describe('security', () => {
     expect(session.error!.serverMessage!.length).to.be.at.most(501);
     expect(session.error!.message).to.equal('The voice service failed. (HTTP 500)');
     await resources.released();
+  });
+});
+
+describe('server text is never a key into one of our tables', () => {
+  // The names a plain `table[text]` finds on every object (server/faults.ts PROTOTYPE_CODES, in that order).
+  const NAMES = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'];
+
+  NAMES.forEach((name, n) => {
+    it(`a problem code ${name} shows our message, and keeps the code for the page`, async () => {
+      const el = await fixture<VoiceCallElement>(html`<voice-call session-id="session_proto" base-url=${faultUrl(`prototype-code-${n}`)}></voice-call>`);
+      // A host table of replacements that has other codes: only its own entries may be found.
+      el.strings = { errors: { reference_fault: 'Replaced.' } };
+      await el.start().catch(() => undefined);
+      expect(el.error).to.include({ kind: 'http', status: 400, code: name });
+      await el.updateComplete;
+      expect(part(el, 'error')!.textContent).to.equal('The call request was refused. (HTTP 400)');
+    });
+
+    it(`a microphone error named ${name} shows our message`, async () => {
+      const el = await fixture<VoiceCallElement>(html`<voice-call session-id="session_proto" base-url=${agents.open}></voice-call>`);
+      const devices = navigator.mediaDevices;
+      const ownGetUserMedia = Object.getOwnPropertyDescriptor(devices, 'getUserMedia');
+      Object.defineProperty(devices, 'getUserMedia', { value: () => Promise.reject(new DOMException('fake', name)), configurable: true, writable: true });
+      try {
+        await el.start().catch(() => undefined);
+      } finally {
+        if (ownGetUserMedia) Object.defineProperty(devices, 'getUserMedia', ownGetUserMedia);
+        else delete (devices as { getUserMedia?: unknown }).getUserMedia;
+      }
+      expect(el.error).to.include({ kind: 'microphone', code: name, message: 'The microphone could not be used.' });
+      await el.updateComplete;
+      expect(part(el, 'error')!.textContent).to.equal('The microphone could not be used.');
+    });
   });
 });

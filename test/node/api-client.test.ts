@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { apiUrl, buildCreateCallRequest, clockSkewFrom, createCall, endCall, parseCallInfo } from '../../src/api/client.ts';
-import { VoiceCallError } from '../../src/api/errors.ts';
+import { VoiceCallError, httpMessage, microphoneError, own } from '../../src/api/errors.ts';
 import { parseErrorBody, parseRetryAfter } from '../../src/api/problem.ts';
 
 const VALID = {
@@ -237,6 +237,18 @@ describe('error bodies', () => {
     assert.equal(parseErrorBody('<html><b>502</b></html>', 'text/html').serverMessage, null);
     assert.equal(parseErrorBody('', '').serverMessage, null);
     assert.equal(parseErrorBody('x'.repeat(2000), 'text/plain').serverMessage!.length, 501);
+  });
+
+  it('finds only own entries when server text is the key (constructor, toString, __proto__ …)', () => {
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf', 'isPrototypeOf']) {
+      assert.equal(own({ known: 1 }, name), undefined, name);
+      assert.equal(microphoneError({ name }).message, 'The microphone could not be used.', name);
+    }
+    assert.equal(own({ constructor: 'mine' }, 'constructor'), 'mine');
+    assert.equal(own({ 404: 'gone' }, 404), 'gone');
+    assert.equal(own({}, null), undefined);
+    assert.equal(microphoneError({ name: 'NotFoundError' }).message, 'No microphone was found. Connect one, then try again.');
+    assert.equal(httpMessage(404, null), 'This conversation was not found. (HTTP 404)');
   });
 
   it('parses Retry-After as seconds or a date', () => {
