@@ -84,9 +84,9 @@ export async function startBench(): Promise<Bench> {
 /** A run that never connects must not hang the bench: it is counted as failed after this. */
 const RUN_TIMEOUT_MS = 60_000;
 
-function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no result within ${RUN_TIMEOUT_MS / 1000} s`)), RUN_TIMEOUT_MS)));
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms / 1000} s`)), ms)));
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
@@ -95,7 +95,7 @@ async function runOnce(page: Page, variant: Variant, iceServers: RTCIceServer[],
     ([variant, iceServers, dwellMs]) =>
       variant === 'baseline' ? window.bench.baseline(iceServers) : window.bench.element(iceServers, variant === 'prewarmed', dwellMs),
     [variant, iceServers, dwellMs] as const,
-  ), variant).finally(() => page.evaluate(() => window.bench.hangup()));
+  ), RUN_TIMEOUT_MS, variant).finally(() => page.evaluate(() => window.bench.hangup()));
   // Let the agent tear the call down before the next one, so runs do not overlap.
   await sleep(150);
   return result;
@@ -155,6 +155,7 @@ export async function latency(page: Page, options: LatencyOptions, log: Log): Pr
 export async function concurrentBaselines(page: Page, count: number, iceServers: RTCIceServer[]): Promise<RunResult[]> {
   const results = await withTimeout(
     page.evaluate(([count, iceServers]) => Promise.all(Array.from({ length: count }, () => window.bench.baseline(iceServers))), [count, iceServers] as const),
+    RUN_TIMEOUT_MS,
     'dead-STUN baselines',
   ).finally(() => page.evaluate(() => window.bench.hangup()));
   return results;
@@ -250,7 +251,7 @@ export async function leaks(bench: Bench, cycles: number, log: Log): Promise<Lea
   const cdp = await bench.context.newCDPSession(page);
   await cdp.send('HeapProfiler.enable');
   const cycle = async (i: number) => {
-    await withTimeout(page.evaluate((prewarm) => window.bench.element([], prewarm, prewarm ? 300 : 0), i % 2 === 1), 'leak cycle').finally(() =>
+    await withTimeout(page.evaluate((prewarm) => window.bench.element([], prewarm, prewarm ? 300 : 0), i % 2 === 1), RUN_TIMEOUT_MS, 'leak cycle').finally(() =>
       page.evaluate(() => window.bench.hangup()),
     );
     return page.evaluate(() => window.bench.counters());

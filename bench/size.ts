@@ -3,12 +3,13 @@
  * browser), then gzip -9 and brotli. Peers are installed on demand into bench/.peers, never as project
  * dependencies; a peer that fails to install or bundle is reported as failed, with the reason.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import { measure as measureBudget } from '../scripts/size.mjs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const PEERS_DIR = join(ROOT, 'bench/.peers');
@@ -30,6 +31,8 @@ export interface SizeResult {
   ours: SizeRow[];
   dist: SizeRow[];
   peers: SizeRow[];
+  /** What `npm run size` checks against its budget (scripts/size.mjs), from dist/ as built. */
+  budget: { name: string; size: number; budget: number }[];
 }
 
 interface Peer {
@@ -118,13 +121,18 @@ export function distFiles(): SizeRow[] {
     });
 }
 
-function installedVersion(name: string): string | undefined {
+export function installedVersion(name: string): string | undefined {
   const manifest = join(PEERS_DIR, 'node_modules', name, 'package.json');
   return existsSync(manifest) ? (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version : undefined;
 }
 
+/** A shipped file of an installed peer package. */
+export function peerFile(name: string, file = PEERS.find((peer) => peer.name === name)!.file!): string {
+  return join(PEERS_DIR, 'node_modules', name, file);
+}
+
 /** Installs whatever peer package is missing, in one npm run. Returns why it failed, if it did. */
-async function installPeers(log: (line: string) => void): Promise<string | undefined> {
+export async function installPeers(log: (line: string) => void): Promise<string | undefined> {
   const missing = PEERS.flatMap((peer) => peer.packages).filter((name) => !installedVersion(name));
   if (!missing.length) return undefined;
   if (!existsSync(join(PEERS_DIR, 'package.json'))) {
@@ -154,7 +162,7 @@ export async function peerSizes(standaloneGzip: number, log: (line: string) => v
     try {
       if (absent.length) throw new Error(installError ?? `not installed: ${absent.join(', ')}`);
       const code = peer.file
-        ? readFileSync(join(PEERS_DIR, 'node_modules', peer.packages[0]!, peer.file))
+        ? readFileSync(peerFile(peer.packages[0]!, peer.file))
         : await bundle({ stdin: { contents: peer.entry!, resolveDir: PEERS_DIR } });
       Object.assign(row, compressed(code));
       row.ratio = row.gzip! / standaloneGzip;
@@ -169,5 +177,17 @@ export async function peerSizes(standaloneGzip: number, log: (line: string) => v
 export async function measureSize(log: (line: string) => void): Promise<SizeResult> {
   const ours = await ourBuilds();
   const peers = await peerSizes(ours[0]!.gzip!, log);
-  return { ours, dist: distFiles(), peers };
+  const { checks } = (await measureBudget()) as { checks: SizeResult['budget'] };
+  return { ours, dist: distFiles(), peers, budget: checks };
+}
+
+/**
+ * Builds dist/ (`npm run build`) when it is missing or older than src/: the budget and the load-time bench
+ * measure the files as shipped, and a stale build would measure yesterday's code.
+ */
+export function ensureBuilt(log: (line: string) => void): void {
+  const shipped = join(ROOT, 'dist/voice-call.js');
+  if (existsSync(shipped) && statSync(shipped).mtimeMs >= newestMtime(join(ROOT, 'src'))) return;
+  log('dist/ is missing or older than src/: npm run build');
+  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
 }
