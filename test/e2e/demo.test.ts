@@ -1,21 +1,17 @@
 // The QA console as a person uses it, in Chromium against `npm start`'s server (the reference agent with
 // the demo behind Vite): call with the widget's own button, see it connect, mute, hang up; then the states a
-// designer checks, each saved as a screenshot of the widget to look at (see `shots`).
+// designer checks, each compared with its committed reference screenshot (test/support/screenshots.ts).
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, findChromium } from '../support/browsers.mjs';
+import { decodePng } from '../support/png.ts';
+import { REFERENCE_DIR, compareWithReference, expectScreenshot, matches, updating } from '../support/screenshots.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-// Each run writes its screenshots to test-results/ (ignored by git); UPDATE_SCREENSHOTS=1 refreshes the
-// reference set committed under test/e2e/screenshots/, so an ordinary run leaves the tree clean.
-const shots = process.env.UPDATE_SCREENSHOTS
-  ? fileURLToPath(new URL('./screenshots/', import.meta.url))
-  : fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
-
 /** Starts `server/cli.ts --demo` on a free port and resolves with the URL it prints. */
 function startDemo(): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli.ts', '--demo', '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] });
@@ -34,9 +30,11 @@ const state = (page: Page) => page.$eval('voice-call', (el) => el.state);
 const waitForState = (page: Page, wanted: string) =>
   page.waitForFunction((wanted) => document.querySelector('voice-call')!.state === wanted, wanted, { timeout: 15_000 });
 
-async function shot(page: Page, name: string): Promise<void> {
-  await page.locator('voice-call').screenshot({ path: `${shots}${name}.png`, animations: 'disabled', caret: 'hide' });
-}
+/** What changes from run to run inside the widget: the countdown, the live figures, the level meters. */
+const liveParts = (page: Page) => [page.locator('voice-call [part=time]'), page.locator('voice-call [part=stats]'), page.locator('voice-call [part~=level]')];
+
+/** The widget compared with its reference screenshot `name`, its live parts masked. */
+const shot = (page: Page, name: string) => expectScreenshot(page.locator('voice-call'), name, { mask: liveParts(page) });
 
 describe('demo page', () => {
   let demo: { child: ChildProcess; url: string };
@@ -46,7 +44,6 @@ describe('demo page', () => {
   const loadProblems: string[] = [];
 
   before(async () => {
-    mkdirSync(shots, { recursive: true });
     [demo, browser] = await Promise.all([
       startDemo(),
       findChromium().then((executablePath) => chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS })),
@@ -76,6 +73,45 @@ describe('demo page', () => {
     assert.equal(await page.locator('script[src="/@vite/client"]').count(), 0);
   });
 
+  test('the screenshot comparison catches a 1 px change of look, and reads PNGs as Chromium does', { skip: updating && 'references being refreshed' }, async () => {
+    // A page of its own, idle like the first reference, so the order of the tests does not matter.
+    const fresh = await browser.newPage({ viewport: { width: 1280, height: 1000 }, colorScheme: 'light', reducedMotion: 'no-preference' });
+    try {
+      await fresh.goto(demo.url);
+      await fresh.waitForFunction(() => document.querySelector('voice-call')!.shadowRoot?.querySelector('[part=button]'));
+      const widget = fresh.locator('voice-call');
+      const capture = () => widget.screenshot({ animations: 'disabled', caret: 'hide', scale: 'css' });
+      assert.ok(matches(compareWithReference('idle', await capture())), 'the unchanged widget matches its reference');
+
+      const changes: [string, string][] = [
+        ['the call button 1 px to the right', 'voice-call::part(button) { translate: 1px 0 }'],
+        ['the border 16 levels darker (#c4c7c5 -> #b4b7b5)', 'voice-call { --voice-call-border-color: #b4b7b5 }'],
+        ['the corner radius 1 px smaller', 'voice-call { --voice-call-radius: 11px }'],
+        ['1 px more padding (a size change)', 'voice-call::part(base) { padding-bottom: calc(0.75em + 1px) }'],
+      ];
+      for (const [change, css] of changes) {
+        const style = await fresh.addStyleTag({ content: css });
+        const comparison = compareWithReference('idle', await capture());
+        await style.evaluate((node) => (node as Element).remove());
+        assert.ok(!matches(comparison), `${change}: fails the comparison (${comparison.differentPixels} pixels changed)`);
+      }
+
+      // Our decoder against Chromium's own (an <img> drawn on a canvas) on a reference it wrote.
+      const reference = readFileSync(`${REFERENCE_DIR}idle.png`);
+      const chromiumPixels = await fresh.evaluate(async (base64) => {
+        const image = new Image();
+        image.src = `data:image/png;base64,${base64}`;
+        await image.decode();
+        const context = new OffscreenCanvas(image.width, image.height).getContext('2d')!;
+        context.drawImage(image, 0, 0);
+        return Array.from(context.getImageData(0, 0, image.width, image.height).data);
+      }, reference.toString('base64'));
+      assert.deepEqual(Array.from(decodePng(reference).data), chromiumPixels);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   test('a person calls, sees it connected, mutes, and hangs up with the widget\'s own buttons', async () => {
     const widget = page.locator('voice-call');
     assert.equal(await state(page), 'idle');
@@ -90,7 +126,12 @@ describe('demo page', () => {
     assert.ok((await page.locator('select[name=microphone-id] option').count()) > 1, 'the console lists the microphones');
     await shot(page, 'connected');
     // The whole console: stats and timeline are below the fold.
-    await page.screenshot({ path: `${shots}console.png`, fullPage: true });
+    // The console around the widget: its live figures masked, and the fault list too, which grows with every
+    // fault the reference agent learns (server/faults.ts) and is not a look.
+    await expectScreenshot(page, 'console', {
+      fullPage: true,
+      mask: [...liveParts(page), ...['section[aria-labelledby=phases-title] figure', '#stats', '#timeline', '#faults'].map((selector) => page.locator(selector))],
+    });
 
     await widget.getByRole('button', { name: 'Mute', exact: true }).click();
     assert.equal(await widget.locator('[part=status]').textContent(), 'Connected · Microphone muted');
