@@ -204,7 +204,7 @@ export async function createCall(
   const { agentId, channelId } = options;
   const channel = present(agentId) && present(channelId);
   const sentAt = Date.now();
-  const { response, text, receivedAt } = await send(
+  const { response, text, receivedAt, headers } = await send(
     config,
     apiUrl(config.baseUrl, ...(channel ? ['agents', agentId, 'channels', channelId!] : ['sessions', sessionId]), 'voice', 'calls'),
     channel ? { sdp, ...setOnly({ session_id: sessionId, provider_id: options.providerId }) } : buildCreateCallRequest(sdp, options),
@@ -220,10 +220,10 @@ export async function createCall(
   if (!response.ok) throw httpError(response, text);
   const clockSkewMs = clockSkewFrom(response, receivedAt, sentAt);
   const body = parseJson(text) as { session?: EverrunsSession; voice?: unknown } | null;
-  if (!channel) return { call: callInfo(body), clockSkewMs };
+  if (!channel) return { call: callInfo(body), clockSkewMs, headers };
   const session = body?.session;
   if (typeof session?.id !== 'string') throw protocolError('session is missing');
-  return { call: callInfo(body!.voice), session, clockSkewMs };
+  return { call: callInfo(body!.voice), session, clockSkewMs, headers };
 }
 
 /** Reasons the client gives the server when it ends a call. */
@@ -231,24 +231,30 @@ export type ServerEndReason = 'client_ended' | 'page_unload' | 'element_removed'
 
 /**
  * `POST {base}/v1/sessions/{session_id}/voice/{voice_connection_id}/end`, with `keepalive` so it survives
- * page unload. Never throws: the call is already over for the user.
+ * page unload. Given the `headers` the call was created with, the request is issued synchronously, before
+ * this returns: inside `pagehide` there is no later (an async `getToken` would be awaited past the page's
+ * end). A fresh token is asked for only after a 401. Never throws: the call is already over for the user.
  */
 export async function endCall(
   config: ApiConfig,
   sessionId: string,
   voiceConnectionId: string,
   reason: ServerEndReason,
+  headers?: Record<string, string>,
 ): Promise<{ ok: boolean; status: number | null; error?: unknown }> {
-  const url = apiUrl(config.baseUrl, 'sessions', sessionId, 'voice', voiceConnectionId, 'end');
-  try {
-    const { ok, status } = await request(config, url, {
+  const post = (headers: Record<string, string>) =>
+    request(config, apiUrl(config.baseUrl, 'sessions', sessionId, 'voice', voiceConnectionId, 'end'), {
       method: 'POST',
-      headers: await headersFor(config),
+      headers,
       body: JSON.stringify({ reason }),
       keepalive: true,
       // Nobody waits on it, but no request of ours stays open for ever.
       signal: AbortSignal.timeout?.(delayOr(config.timeoutMs, DEFAULT_REQUEST_TIMEOUT_MS)),
     });
+  try {
+    let response = await post(headers ?? (await headersFor(config)));
+    if (response.status === 401 && headers && config.getToken) response = await post(await headersFor(config));
+    const { ok, status } = response;
     return { ok, status };
   } catch (error) {
     return { ok: false, status: null, error };

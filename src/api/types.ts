@@ -44,6 +44,11 @@ export interface CreateCallResult {
   clockSkewMs: number;
   /** The session an agent channel call went into. */
   session?: EverrunsSession;
+  /**
+   * The request headers the server accepted, token included: the end request reuses them, so it can leave
+   * at once (inside `pagehide`) without waiting for `getToken`. Never shown or logged.
+   */
+  headers: Record<string, string>;
 }
 
 /** The session an agent voice channel call went into (created when none was given); `id` is all the widget needs. */

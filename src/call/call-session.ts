@@ -101,6 +101,8 @@ class Attempt extends AbortController {
   call?: VoiceCallInfo;
   /** The agent channel session the call went into. */
   session?: EverrunsSession;
+  /** The headers (token included) the server accepted for this call; its end request reuses them. */
+  headers?: Record<string, string>;
   /** When the lease runs out, on the local clock. */
   deadline?: number;
   graceTimer?: ReturnType<typeof setTimeout>;
@@ -318,7 +320,8 @@ export class CallSession extends Emitter<CallSessionEvents> {
       if (sender && !sender.track) await sender.replaceTrack(stream.getAudioTracks()[0]!);
 
       attempt.mark('post');
-      const { call, clockSkewMs, session } = await createCall(config, config.sessionId, pc.localDescription?.sdp ?? '', config, signal);
+      const { call, clockSkewMs, session, headers } = await createCall(config, config.sessionId, pc.localDescription?.sdp ?? '', config, signal);
+      attempt.headers = headers;
       if (session) {
         // The end route and the event stream need the session the server put the call in.
         attempt.config = { ...config, sessionId: session.id };
@@ -451,9 +454,9 @@ export class CallSession extends Emitter<CallSessionEvents> {
   }
 
   /** Lets the server free the call now rather than at its lease or connect timeout. */
-  #tellServer({ config }: Attempt, call: VoiceCallInfo | undefined, reason: ServerEndReason | undefined): void {
+  #tellServer({ config, headers }: Attempt, call: VoiceCallInfo | undefined, reason: ServerEndReason | undefined): void {
     if (reason && call) {
-      void endCall(config, config.sessionId, call.voice_connection_id, reason).then(({ ok, status }) => this.emit('endrequest', { reason, ok, status }));
+      void endCall(config, config.sessionId, call.voice_connection_id, reason, headers).then(({ ok, status }) => this.emit('endrequest', { reason, ok, status }));
     }
   }
 

@@ -185,6 +185,33 @@ const fetch = hangingFetch;
   });
 });
 
+describe('the end request', () => {
+  it('goes out synchronously with the headers the call was created with, never waiting for getToken', async () => {
+    const { fetch, requests } = stubFetch(
+      () => new Response(JSON.stringify(VALID), { status: 201 }),
+      () => new Response('{"status":"ended"}', { status: 200 }),
+    );
+    let asked = 0;
+    const config = { baseUrl: 'https://x.test', fetch, getToken: () => (asked++ ? new Promise<string>(() => undefined) : Promise.resolve('t1')) };
+    const { headers } = await createCall(config, 's', 'SDP', {});
+    const pending = endCall(config, 's', 'voice_conn_1', 'page_unload', headers);
+    assert.equal(requests.length, 2, 'issued before endCall returned');
+    assert.equal(new Headers(requests[1]!.init.headers).get('authorization'), 'Bearer t1');
+    assert.deepEqual(await pending, { ok: true, status: 200 });
+    assert.equal(asked, 1);
+  });
+
+  it('asks for a fresh token only after a 401', async () => {
+    const { fetch, requests } = stubFetch(
+      () => new Response('{"error":"expired"}', { status: 401 }),
+      () => new Response('{"status":"ended"}', { status: 200 }),
+    );
+    const config = { baseUrl: 'https://x.test', fetch, getToken: () => 'fresh' };
+    assert.deepEqual(await endCall(config, 's', 'v', 'client_ended', { Authorization: 'Bearer old' }), { ok: true, status: 200 });
+    assert.deepEqual(requests.map(({ init }) => new Headers(init.headers).get('authorization')), ['Bearer old', 'Bearer fresh']);
+  });
+});
+
 describe('response validation', () => {
   it('accepts both server versions and keeps unknown fields', () => {
     const { reasoning_effort: _dropped, ...newer } = VALID;
