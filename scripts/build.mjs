@@ -16,7 +16,7 @@ for (const mode of ['production', 'standalone', 'iife']) {
   await build({ root, mode, logLevel: 'warn', configFile: join(root, 'vite.config.ts') });
 }
 run(bin('tsc'), ['-p', 'tsconfig.build.json']);
-run(bin('cem'), ['analyze', '--litelement', '--globs', 'src/element/voice-call.ts', '--quiet']);
+run(bin('cem'), ['analyze', '--litelement', '--globs', 'src/element/voice-call.ts', 'src/element/settings.ts', '--quiet']);
 writeThirdPartyLicences();
 
 /** The builds carry no comments, so the notices of the code the standalone files inline (Lit) ship beside them. */

@@ -1,5 +1,6 @@
 import { createCall, delayOr, endCall, isSecureBase, type ServerEndReason } from '../api/client.js';
 import { VoiceCallError, fail } from '../api/errors.js';
+import { followSession, type SessionEvent } from '../api/sse.js';
 import type { ApiConfig, CallOptions, EverrunsSession, VoiceCallInfo } from '../api/types.js';
 import { after, waitForConnected } from './connection.js';
 import { Emitter } from './emitter.js';
@@ -7,6 +8,8 @@ import { waitForIceGathering } from './ice.js';
 import { armLease } from './lease.js';
 import { DEFAULT_AUDIO_CONSTRAINTS, acquireMicrophone, stopTracks, type GetUserMedia } from './microphone.js';
 import { isActive, type CallState, type EndReason } from './states.js';
+import { pollStats, type CallStats } from './stats.js';
+import { Transcript, text, type TranscriptChange, type TranscriptTurn } from './transcript.js';
 
 /** Everything one call needs: where to call, how to authenticate, what to ask for, and its bounds. */
 export interface CallConfig extends ApiConfig, CallOptions {
@@ -22,6 +25,8 @@ export interface CallConfig extends ApiConfig, CallOptions {
   disconnectGraceMs?: number;
   /** When the lease warning fires, before expiry. */
   leaseWarningMs?: number;
+  /** Silence after which the session's event stream counts as dead and is reopened (heartbeats come every 30 s). */
+  streamIdleMs?: number;
   audio?: MediaTrackConstraints;
 }
 
@@ -43,6 +48,10 @@ export interface CallSessionEvents {
   session: EverrunsSession;
   /** The link dropped while connected (the grace period runs) or came back. */
   reconnecting: { reconnecting: boolean };
+  /** A transcript turn was added or changed. */
+  transcript: TranscriptChange;
+  /** A connection-quality reading, each second while connected (on the lease's whole seconds). */
+  stats: CallStats;
 }
 
 /** How a call ended. */
@@ -75,6 +84,7 @@ export const CALL_DEFAULTS = {
   connectTimeoutMs: 15_000,
   disconnectGraceMs: 5_000,
   leaseWarningMs: 30_000,
+  streamIdleMs: 45_000,
 } as const;
 
 /** A bound from the call's config, or its default when unset or unusable (NaN, negative, too long). */
@@ -112,7 +122,10 @@ class Attempt extends AbortController {
   ready?: Promise<RTCPeerConnection>;
   /** Settles the promise `start()` returned: at connect, or at `#finish` for every other way out. */
   settle?: (error: VoiceCallError | null) => void;
+  /** The last connection-quality reading. */
+  stats?: CallStats;
   readonly timings: CallTimings = {};
+  readonly transcript = new Transcript();
 
   constructor(public config: CallConfig) {
     super();
@@ -136,8 +149,9 @@ class Attempt extends AbortController {
 }
 
 /**
- * The call state machine: microphone, peer connection, create-call request, lease and teardown. No DOM
- * rendering; the element is a view over it.
+ * The call state machine and the store of every fact of a call: microphone, peer connection, create-call
+ * request, lease, teardown, the transcript (from the session's event stream, which can also end the call) and
+ * connection stats. No DOM rendering; the element is a view over it, and a headless page gets the same facts.
  */
 export class CallSession extends Emitter<CallSessionEvents> {
   #state: CallState = 'idle';
@@ -197,6 +211,14 @@ export class CallSession extends Emitter<CallSessionEvents> {
   /** Local-clock time when the lease runs out, or null when there is no call. */
   get leaseDeadline(): number | null {
     return this.#attempt?.deadline ?? null;
+  }
+  /** Transcript turns of the current or last call, oldest first. */
+  get turns(): readonly TranscriptTurn[] {
+    return this.#attempt?.transcript.turns ?? [];
+  }
+  /** The last connection-quality reading of the current or last call, or null before the first. */
+  get stats(): CallStats | null {
+    return this.#attempt?.stats ?? null;
   }
 
   get muted(): boolean {
@@ -404,6 +426,8 @@ export class CallSession extends Emitter<CallSessionEvents> {
       () => this.#finish(attempt, 'lease-expired'),
       signal,
     );
+    void followSession(config, config.sessionId, (event) => this.#onSessionEvent(attempt, event), signal, setting(config, 'streamIdleMs'));
+    pollStats(pc, () => attempt.leaseLeft() % 1000 || 1000, (stats) => this.emit('stats', (attempt.stats = stats)), signal);
     // Every listener goes with the attempt: #finish aborts this signal.
     const options = { signal };
     // The remote side closing DTLS is the clearest "the agent hung up" signal a browser gives.
@@ -431,6 +455,25 @@ export class CallSession extends Emitter<CallSessionEvents> {
     // The OS knows about a lost network seconds before ICE consent checks run out.
     for (const type of ['online', 'offline']) addEventListener(type, watch, options);
     watch();
+  }
+
+  /**
+   * One event of the session's stream: transcript turns, and the end of the call when the server says our
+   * voice connection ended or failed. Events of another caller's connection are not ours; those of no
+   * connection belong to the session (its transcript), but end nothing.
+   */
+  #onSessionEvent(attempt: Attempt, event: SessionEvent): void {
+    const { type, data } = event;
+    const connection = data.voice_connection_id;
+    const ours = connection === attempt.call!.voice_connection_id;
+    if (!ours && connection != null) return;
+    const change = attempt.transcript.apply(event);
+    if (change) this.emit('transcript', change);
+    if (ours && type === 'voice.session.ended') this.#finish(attempt, 'remote-ended', null, text(data.reason) ?? null);
+    else if (ours && type === 'voice.session.failed') {
+      const { error } = data;
+      this.#finish(attempt, 'error', new VoiceCallError('webrtc', 'The voice session failed.', { code: 'session-failed', serverMessage: text(error?.message) ?? text(error) }));
+    }
   }
 
   /** The single exit: every path releases the mic, the connection, the request and the timers. */

@@ -1,5 +1,5 @@
 export { CallSession, CALL_DEFAULTS, type CallConfig, type CallEnd, type CallDependencies, type CallSessionEvents } from './call-session.js';
 export { CallState, EndReason, isActive } from './states.js';
-export { Transcript, type TranscriptTurn, type TranscriptChange } from './transcript.js';
+export type { TranscriptTurn, TranscriptChange } from './transcript.js';
 export { formatRemaining } from './lease.js';
 export type { CallStats } from './stats.js';

@@ -47,3 +47,20 @@ export async function readStats(pc: RTCPeerConnection): Promise<CallStats> {
   stats.loss = total ? lost / total : null;
   return stats;
 }
+
+/**
+ * Reads the stats until `signal` aborts, each time after `nextDelay()` ms (the call aligns the readings with
+ * the lease's whole seconds, so a view showing both the countdown and the stats renders once a second). A
+ * reading that lands after the abort is stale and dropped; a failed one is skipped.
+ */
+export function pollStats(pc: RTCPeerConnection, nextDelay: () => number, onStats: (stats: CallStats) => void, signal: AbortSignal): void {
+  let timer: ReturnType<typeof setTimeout>;
+  const schedule = () => {
+    timer = setTimeout(() => {
+      schedule();
+      readStats(pc).then((stats) => signal.aborted || onStats(stats), () => undefined);
+    }, nextDelay());
+  };
+  signal.addEventListener('abort', () => clearTimeout(timer));
+  schedule();
+}

@@ -1,7 +1,6 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { CallSession, type CallDependencies, type CallSessionEvents } from '../call/call-session.js';
 import { CallState, EndReason } from '../call/states.js';
-import { readStats, type CallStats } from '../call/stats.js';
 import { VoiceCallEvent, emit, type VoiceCallEventMap } from './events.js';
 
 type Host = ReactiveControllerHost & HTMLElement;
@@ -14,18 +13,22 @@ const FORWARDED = {
   session: VoiceCallEvent.Session,
   endrequest: VoiceCallEvent.EndRequest,
   reconnecting: VoiceCallEvent.Reconnecting,
+  stats: VoiceCallEvent.Stats,
+  transcript: VoiceCallEvent.Transcript,
 } as const;
 
+/** How long after a whole second of the countdown a missing stats reading lets it render alone. */
+const COUNTDOWN_SLACK_MS = 250;
+
 /**
- * Ties a `CallSession` to the element's lifecycle: re-dispatches its events as DOM events, ticks the
- * lease countdown while connected, and ends the call when the element leaves the page or the page goes away.
+ * Ties a `CallSession` to the element's lifecycle: re-dispatches its events as DOM events (re-rendering on
+ * each), keeps the lease countdown ticking while connected, and ends the call when the element leaves the
+ * page or the page goes away.
  */
 export class CallController implements ReactiveController {
   readonly session: CallSession;
   /** Set while inside the lease-warning window. */
   leaseWarning = false;
-  /** The last connection-quality reading of the current or last call. */
-  stats: CallStats | null = null;
   readonly #host: Host;
   #tick: ReturnType<typeof setTimeout> | undefined;
 
@@ -35,7 +38,6 @@ export class CallController implements ReactiveController {
     host.addController(this);
     session.on('statechange', (detail) => {
       host.setAttribute('state', detail.state);
-      if (detail.state === CallState.RequestingMicrophone) this.stats = null;
       // The warning ends with the connection; this also re-renders for the new state.
       this.#setLeaseWarning(this.leaseWarning && detail.state === CallState.Connected);
       this.#scheduleTick();
@@ -44,8 +46,10 @@ export class CallController implements ReactiveController {
     for (const name in FORWARDED) {
       const type = FORWARDED[name as keyof typeof FORWARDED];
       session.on(name as keyof CallSessionEvents, (detail) => {
-        // Some of these change what the view shows (reconnecting) and none is frequent: re-render on each.
+        // Each changes what the view shows, and none comes more often than a transcript delta: re-render on each.
         host.requestUpdate();
+        // The stats come on the countdown's whole seconds: their render is the countdown's.
+        if (name === 'stats') this.#scheduleTick();
         emit(host, type, detail as VoiceCallEventMap[typeof type]['detail']);
       });
     }
@@ -85,26 +89,18 @@ export class CallController implements ReactiveController {
 
   #onPageHide = () => this.session.hangup(EndReason.PageHidden);
 
-  /** Re-renders on each whole second of the countdown and reads the stats, only while connected. */
+  /**
+   * The countdown renders with the session's stats reading, which comes on its whole seconds: each render is
+   * a rendering pass of the page. This timer, pushed back by every reading, renders it alone only when a
+   * reading is missing (a failed `getStats`), a moment after the second.
+   */
   #scheduleTick(): void {
-    const host = this.#host;
     clearTimeout(this.#tick);
     const remaining = this.remainingMs();
     if (remaining === null) return;
     this.#tick = setTimeout(() => {
       this.#scheduleTick();
-      const pc = this.session.peerConnection!;
-      // The countdown renders with the stats, not before them: each render is a rendering pass of the page.
-      readStats(pc).then(
-        (stats) => {
-          // A reading that lands after the call ended is stale.
-          if (pc.connectionState === 'closed') return;
-          this.stats = stats;
-          host.requestUpdate();
-          emit(host, VoiceCallEvent.Stats, stats);
-        },
-        () => host.requestUpdate(),
-      );
-    }, remaining % 1000 || 1000);
+      this.#host.requestUpdate();
+    }, (remaining % 1000 || 1000) + COUNTDOWN_SLACK_MS);
   }
 }

@@ -6,7 +6,7 @@
 // for our connection says so, and nothing is left running afterwards.
 import { expect } from '@open-wc/testing';
 import fc from 'fast-check';
-import { CallSession, Transcript } from '../../src/index.js';
+import { CallSession } from '../../src/index.js';
 import { agents, until } from '../support/helpers.js';
 import { watchResources } from '../support/leaks.js';
 
@@ -87,7 +87,6 @@ describe('fuzzing the session event stream', function () {
           const resources = watchResources();
           const session = new CallSession();
           try {
-            const transcript = new Transcript(session);
             // A server that honours since_id: each stream sends what follows the last event read, then
             // `disconnecting` (retry_ms 1); once everything was sent, a stream that stays open.
             let drained = false;
@@ -112,7 +111,7 @@ describe('fuzzing the session event stream', function () {
             const shouldEnd = events.some(endsOurCall);
             expect(session.state, shouldEnd ? 'an event ended our call' : 'no event was for us to end').to.equal(shouldEnd ? (session.error ? 'error' : 'ended') : 'connected');
             if (shouldEnd) ended++;
-            for (const turn of transcript.turns) {
+            for (const turn of session.turns) {
               expect(['user', 'assistant']).to.include(turn.role);
               expect(turn.text, 'a turn’s text is a string').to.be.a('string');
               expect(turn.text).not.to.match(/\[object|undefined/);

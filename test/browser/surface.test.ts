@@ -3,7 +3,7 @@
 // server versions.
 import { expect, fixture, html } from '@open-wc/testing';
 import '../../src/index.js';
-import { CallSession, Transcript, type TranscriptChange, type VoiceCallElement, type VoiceCallEndedDetail } from '../../src/index.js';
+import { CallSession, type TranscriptChange, type VoiceCallElement, type VoiceCallEndedDetail } from '../../src/index.js';
 import type { StreamRecord } from '../../server/sse.js';
 import { agentCall, agents, faultUrl, nextEvent, part, recordEvents, uniqueSession, until, watchMicrophones } from '../support/helpers.js';
 
@@ -273,12 +273,11 @@ describe('the live transcript', () => {
     const sessionId = uniqueSession('silent');
     const base = faultUrl('sse-silent-250');
     const session = new CallSession();
-    const transcript = new Transcript(session, 600);
     session.muted = true;
-    await session.start({ sessionId, baseUrl: base });
-    const greeting = await until(() => transcript.turns.find((turn) => turn.final), 'the whole greeting', 12_000);
+    await session.start({ sessionId, baseUrl: base, streamIdleMs: 600 });
+    const greeting = await until(() => session.turns.find((turn) => turn.final), 'the whole greeting', 12_000);
     expect(greeting.text).to.equal(GREETING);
-    expect(transcript.turns).to.have.length(1);
+    expect(session.turns).to.have.length(1);
     session.hangup();
 
     const streams = await agentStreams(sessionId);

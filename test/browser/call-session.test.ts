@@ -1,0 +1,86 @@
+// CallSession alone, without the element: the facts a headless page needs (state, transcript, stats, the end
+// of the call) come from the call layer itself, against the reference agent, with every resource released.
+import { expect } from '@open-wc/testing';
+import { CallSession, type CallEnd, type CallStats, type TranscriptChange } from '../../src/call/index.js';
+import { agents, faultUrl, uniqueSession, until } from '../support/helpers.js';
+import { watchResources } from '../support/leaks.js';
+
+/** The reference agent's scripted greeting (server/conversation.ts, which is Node-only). */
+const GREETING = 'Hello! I am the reference agent. I play back what you say, a moment later.';
+
+/** Resolves with the next `type` event of `session`. */
+function next<K extends 'transcript' | 'stats' | 'ended'>(session: CallSession, type: K) {
+  return new Promise<{ transcript: TranscriptChange; stats: CallStats; ended: CallEnd }[K]>((resolve) => {
+    const off = session.on(type, (detail) => {
+      off();
+      resolve(detail as never);
+    });
+  });
+}
+
+describe('CallSession without the element', () => {
+  let resources: ReturnType<typeof watchResources>;
+  beforeEach(() => (resources = watchResources()));
+  afterEach(() => resources.restore());
+
+  it('loads no element: the call layer stands alone', () => {
+    expect(customElements.get('voice-call')).to.equal(undefined);
+  });
+
+  it('follows the session stream into turns and reads the stats each second; hang-up releases everything and keeps the facts', async () => {
+    const session = new CallSession();
+    const changes: TranscriptChange[] = [];
+    session.on('transcript', (change) => changes.push(change));
+    session.muted = true;
+    await session.start({ sessionId: uniqueSession('headless'), baseUrl: agents.open });
+    const greeting = await until(() => session.turns.find((turn) => turn.final), 'the whole greeting', 12_000);
+    expect(greeting).to.include({ role: 'assistant', text: GREETING, interrupted: false });
+    expect(changes.length, 'one event per delta, then the final text').to.be.greaterThan(1);
+    expect(changes.at(-1)!.turns).to.equal(session.turns);
+
+    const stats = await next(session, 'stats');
+    expect(session.stats).to.equal(stats);
+    expect(stats.packetsReceived).to.be.greaterThan(0);
+    expect(stats.rttMs).to.be.a('number');
+
+    session.hangup();
+    await resources.released(1000);
+    expect(session.turns, 'the last call’s turns stay').to.have.length(1);
+    expect(session.stats, 'the last reading stays').to.equal(stats);
+  });
+
+  it('ends itself on voice.session.ended for its connection, with the agent’s reason', async () => {
+    const session = new CallSession();
+    const ended = next(session, 'ended');
+    await session.start({ sessionId: uniqueSession('headless-ended'), baseUrl: faultUrl('session-ended-300') });
+    const end = await ended;
+    expect(end).to.include({ reason: 'remote-ended', error: null, agentReason: 'agent_ended' });
+    expect(session.state).to.equal('ended');
+    await resources.released(1000);
+  });
+
+  it('fails itself on voice.session.failed, in the error state', async () => {
+    const session = new CallSession();
+    const ended = next(session, 'ended');
+    await session.start({ sessionId: uniqueSession('headless-failed'), baseUrl: faultUrl('session-failed-300') });
+    expect((await ended).reason).to.equal('error');
+    expect(session.state).to.equal('error');
+    expect(session.error).to.include({ kind: 'webrtc', code: 'session-failed' });
+    await resources.released(1000);
+  });
+
+  it('starts each call with no turns and no stats', async () => {
+    const session = new CallSession();
+    session.muted = true;
+    await session.start({ sessionId: uniqueSession('headless-again'), baseUrl: agents.open });
+    await next(session, 'stats');
+    await until(() => session.turns.length, 'a turn');
+    session.hangup();
+    const again = session.start({ sessionId: uniqueSession('headless-again'), baseUrl: agents.open });
+    expect(session.turns).to.have.length(0);
+    expect(session.stats).to.equal(null);
+    await again;
+    session.hangup();
+    await resources.released(1000);
+  });
+});
