@@ -55,7 +55,10 @@ export class Conversation {
 
   /** A created call; its faults choose the scripted endings. */
   track(call: AgentCall, faults: Faults): void {
-    this.scripts.set(call.voiceConnectionId, { call, faults, line: null, burst: null, timers: new Set(), over: false });
+    const script: Script = { call, faults, line: null, burst: null, timers: new Set(), over: false };
+    this.scripts.set(call.voiceConnectionId, script);
+    const notice = faults.get('ended-before-expiry');
+    if (notice != null) this.after(script, Math.max(0, call.expiresAt - notice - Date.now()), () => this.end(script, 'voice.session.ended', { reason: 'agent_ended' }));
   }
 
   connected(call: AgentCall): void {

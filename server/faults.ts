@@ -32,6 +32,7 @@ export const FAULT_MODES = {
   'extra-fields': 'add fields the client does not know to the response',
   'no-ice': 'answer SDP whose candidates point to a closed port, so ICE never connects',
   'session-ended-<ms>': 'the event stream says voice.session.ended <ms> after the call connected (the peer stays up)',
+  'ended-before-expiry-<ms>': 'the event stream says voice.session.ended (agent_ended) <ms> before the lease runs out, however long connecting took (the peer stays up)',
   'session-failed-<ms>': 'the event stream says voice.session.failed <ms> after the call connected (the peer stays up)',
   'sse-fail-<code>': 'the session event stream (GET …/sse) answers with that status and {"error"}',
   'sse-drop-<ms>': 'the event stream is cut (connection reset) <ms> after it opened',

