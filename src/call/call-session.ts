@@ -329,6 +329,10 @@ export class CallSession extends Emitter<CallSessionEvents> {
       if (!isSecureBase(config.baseUrl)) {
         throw fail('config', 'The voice service address (base-url) must start with https://.', 'insecure-base-url');
       }
+      // Without a session or an agent channel there is no URL to post to (it would read as a 404).
+      if (!config.sessionId && !(config.agentId && config.channelId)) {
+        throw fail('config', 'Nothing to call: set session-id, or agent-id and channel-id.', 'missing-session');
+      }
       const stream = await this.#mic(attempt);
       if (signal.aborted) return;
       this.muted = this.#muted;

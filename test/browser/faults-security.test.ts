@@ -169,3 +169,30 @@ describe('server text is never a key into one of our tables', () => {
     });
   });
 });
+
+describe('nothing to call', () => {
+  // Neither a session nor an agent channel (agent-id and channel-id both): there is no URL to post to.
+  for (const attrs of [{}, { agentId: 'agent_1' }, { channelId: 'appchan_1' }]) {
+    it(`fails before the microphone as config/missing-session with ${JSON.stringify(attrs)}`, async () => {
+      const resources = watchResources();
+      const el = await fixture<VoiceCallElement>(html`<voice-call base-url=${agents.open}></voice-call>`);
+      Object.assign(el, attrs);
+      const sent: string[] = [];
+      const ownFetch = window.fetch;
+      window.fetch = (input, init) => (sent.push(String(input)), ownFetch(input, init));
+      try {
+        const error = await el.start().then(() => null, (e: unknown) => e);
+        expect(error).to.include({ kind: 'config', code: 'missing-session' });
+        expect(el.error!.message).to.equal('Nothing to call: set session-id, or agent-id and channel-id.');
+        expect(resources.mics.granted, 'no microphone asked for').to.equal(0);
+        expect(sent, 'nothing sent').to.deep.equal([]);
+        await el.updateComplete;
+        expect(part(el, 'error')!.textContent).to.equal(el.error!.message);
+        await resources.released();
+      } finally {
+        window.fetch = ownFetch;
+        resources.restore();
+      }
+    });
+  }
+});
