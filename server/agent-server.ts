@@ -6,7 +6,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CallRegistry, type AgentCall, type CallSettings } from './calls.ts';
+import { CallRegistry, type AgentCall, type CallSettings, type LinkSettings } from './calls.ts';
 import { CHANNEL_CALL, channelSession, unknownChannel, type Channel, type ChannelSession } from './channels.ts';
 import { Conversation } from './conversation.ts';
 import { PROTOTYPE_CODES, parseFaultPath, type Faults } from './faults.ts';
@@ -200,6 +200,7 @@ export async function createAgentServer(options: AgentServerOptions = {}): Promi
       unreachable: faults.has('no-ice'),
       remoteCloseMs: faults.get('remote-close') ?? null,
       dropMs: faults.get('drop') ?? null,
+      link: linkSettings(faults),
     };
     let created: Awaited<ReturnType<CallRegistry['create']>>;
     try {
@@ -339,6 +340,18 @@ function callResponse(call: AgentCall, answerSdp: string, request: CreateCallReq
     return { status: 200, body };
   }
   return { status: 201, body };
+}
+
+const LINK_FAULTS = ['relay', 'relay-loss', 'relay-jitter', 'relay-blackout', 'relay-heal'] as const;
+
+/** The bad link the `relay-*` faults ask for, or `null` when the media goes straight to the agent. */
+function linkSettings(faults: Faults): LinkSettings | null {
+  if (!LINK_FAULTS.some((name) => faults.has(name))) return null;
+  return {
+    conditions: { loss: (faults.get('relay-loss') ?? 0) / 100, delayMs: 0, jitterMs: faults.get('relay-jitter') ?? 0 },
+    blackoutMs: faults.get('relay-blackout') ?? null,
+    healMs: faults.get('relay-heal') ?? null,
+  };
 }
 
 /** Answers with the first HTTP-level fault asked for; false when there is none. */

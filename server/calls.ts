@@ -1,6 +1,7 @@
 /** The agent's calls: each one's peer, lease and end, and a bounded history of ended calls for tests. */
 import { randomBytes } from 'node:crypto';
-import { answerOffer, type AgentPeer, type PeerConnectionState } from './peer.ts';
+import { answerOffer, hostCandidate, withOnlyCandidate, type AgentPeer, type PeerConnectionState } from './peer.ts';
+import { CLEAN_LINK, UdpRelay, type LinkConditions, type RelayCounts } from './relay.ts';
 
 export interface AgentCall {
   voiceConnectionId: string;
@@ -24,6 +25,18 @@ export interface AgentCall {
   request: Record<string, unknown>;
   /** The end request's body, when the call was ended through the end route. */
   endRequest: Record<string, unknown> | null;
+  /** Packets the relay forwarded and dropped, when the call's media went through one (the relay faults). */
+  relay: RelayCounts | null;
+}
+
+/** A bad network link between the caller and the agent (the `relay-*` faults). */
+export interface LinkSettings {
+  /** From the moment the call connected. */
+  conditions: LinkConditions;
+  /** Everything is dropped for this long, starting a second after the call connected; `null`: never. */
+  blackoutMs: number | null;
+  /** The loss and jitter stop this long after the call connected; `null`: never. */
+  healMs: number | null;
 }
 
 export interface CallSettings {
@@ -35,6 +48,8 @@ export interface CallSettings {
   remoteCloseMs: number | null;
   /** Drop every packet for this long once connected; `null`: never. */
   dropMs: number | null;
+  /** Media through a relay with these conditions; `null`: straight to the agent. */
+  link: LinkSettings | null;
 }
 
 /** A browser that lost the peer gets this long to come back before the call is over. */
@@ -42,9 +57,12 @@ const LOST_GRACE_MS = 5000;
 /** A call whose caller never connects (an answer it could not use, ICE that cannot work) is freed after this. */
 const CONNECT_TIMEOUT_MS = 30_000;
 const ENDED_CALLS_KEPT = 200;
+/** A blackout waits this long after connecting, so the call has had audio both ways before the link goes. */
+const BLACKOUT_AFTER_MS = 1000;
 
 interface Live {
   peer: AgentPeer;
+  relay: UdpRelay | undefined;
   timers: Set<NodeJS.Timeout>;
   lostTimer: NodeJS.Timeout | undefined;
 }
@@ -86,11 +104,13 @@ export class CallRegistry {
       rtpSent: 0,
       request,
       endRequest: null,
+      relay: null,
     };
     const peer = await answerOffer(request.sdp, {
       echoDelayMs: settings.echoDelayMs,
       sendAudio: settings.sendAudio,
       unreachable: settings.unreachable,
+      relayed: settings.link !== null,
       onRtpReceived: (bytes) => {
         call.rtpReceived++;
         this.listener?.rtp(call, bytes);
@@ -98,7 +118,21 @@ export class CallRegistry {
       onRtpSent: () => call.rtpSent++,
       onConnectionState: (state) => this.onConnectionState(call, state, settings),
     });
-    const live: Live = { peer, timers: new Set(), lostTimer: undefined };
+    let answerSdp = peer.answerSdp;
+    let relay: UdpRelay | undefined;
+    if (settings.link) {
+      try {
+        const agent = hostCandidate(answerSdp);
+        // On the agent's own address: whatever reaches the agent reaches the relay.
+        relay = await UdpRelay.open(agent, agent.address);
+      } catch (error) {
+        await peer.close();
+        throw error;
+      }
+      answerSdp = withOnlyCandidate(answerSdp, relay.endpoint);
+      call.relay = relay.counts;
+    }
+    const live: Live = { peer, relay, timers: new Set(), lostTimer: undefined };
     this.live.set(call.voiceConnectionId, live);
     this.calls.set(call.voiceConnectionId, call);
     this.after(live, call.expiresAt - Date.now(), () => this.end(call.voiceConnectionId, 'lease-expired'));
@@ -106,7 +140,7 @@ export class CallRegistry {
       if (call.state === 'connecting') this.end(call.voiceConnectionId, 'connect-timeout');
     });
     this.log(`call ${call.voiceConnectionId} created for session ${JSON.stringify(sessionId)}`);
-    return { call, answerSdp: peer.answerSdp };
+    return { call, answerSdp };
   }
 
   /** Ends a live call and frees its peer; returns false when there is no such live call. */
@@ -117,6 +151,7 @@ export class CallRegistry {
     this.live.delete(id);
     for (const timer of live.timers) clearTimeout(timer);
     clearTimeout(live.lostTimer);
+    live.relay?.close();
     Object.assign(call, { state: 'ended', endReason: reason, endedAt: Date.now(), endRequest });
     const closed = live.peer.close().catch(() => undefined);
     this.closing.add(closed);
@@ -145,6 +180,17 @@ export class CallRegistry {
       this.log(`call ${call.voiceConnectionId} connected after ${call.connectedAt - call.createdAt} ms`);
       this.listener?.connected(call);
       if (settings.dropMs !== null) live.peer.drop(settings.dropMs);
+      const { link } = settings;
+      const { relay } = live;
+      if (link && relay) {
+        // The link turns bad once the call is up: werift's DTLS client cannot finish a handshake whose
+        // datagrams arrive out of order (Firefox sends its flight in several), and the widget is tested
+        // here for how it lives through a bad link, not for how werift connects over one.
+        relay.conditions = link.conditions;
+        const { blackoutMs, healMs } = link;
+        if (blackoutMs !== null) this.after(live, BLACKOUT_AFTER_MS, () => relay.blackout(blackoutMs));
+        if (healMs !== null) this.after(live, healMs, () => (relay.conditions = CLEAN_LINK));
+      }
       if (settings.remoteCloseMs !== null) {
         this.after(live, settings.remoteCloseMs, () => this.end(call.voiceConnectionId, 'agent-closed'));
       }

@@ -31,6 +31,11 @@ export const FAULT_MODES = {
   'v2': 'answer like a newer server: status 200, no reasoning_effort, channel_id: null',
   'extra-fields': 'add fields the client does not know to the response',
   'no-ice': 'answer SDP whose candidates point to a closed port, so ICE never connects',
+  'relay': 'media goes through a UDP relay in the agent process (the answer\'s only candidate is the relay): a clean link unless other relay-* modes say otherwise',
+  'relay-loss-<percent>': 'once the call connected, the relay drops that share of packets each way, at random (implies relay)',
+  'relay-jitter-<ms>': 'once the call connected, the relay holds each packet for a random 0–<ms>, so packets arrive late and out of order (implies relay)',
+  'relay-blackout-<ms>': 'one second after the call connected, the relay drops everything both ways for <ms> (implies relay)',
+  'relay-heal-<ms>': 'the relay\'s loss and jitter stop <ms> after the call connected (implies relay)',
   'session-ended-<ms>': 'the event stream says voice.session.ended <ms> after the call connected (the peer stays up)',
   'ended-before-expiry-<ms>': 'the event stream says voice.session.ended (agent_ended) <ms> before the lease runs out, however long connecting took (the peer stays up)',
   'session-failed-<ms>': 'the event stream says voice.session.failed <ms> after the call connected (the peer stays up)',
@@ -60,6 +65,8 @@ export const PROTOTYPE_CODES = ['constructor', 'toString', '__proto__', 'hasOwnP
 
 /** The status-setting modes; Node refuses to write a status outside 100–999, and 1xx are not answers. */
 const STATUS_MODES: ReadonlySet<FaultName> = new Set(['status', 'problem', 'empty', 'html', 'text', 'sse-fail']);
+/** Modes whose argument is a duration in ms; bounded like the lease. */
+const MS_MODES: ReadonlySet<FaultName> = new Set(['delay', 'remote-close', 'drop', 'relay-jitter', 'relay-blackout', 'relay-heal']);
 /** Bounded so a lease timer stays within setTimeout's 32-bit range. */
 const MAX_SECONDS = 86_400;
 
@@ -95,7 +102,8 @@ function parseMode(token: string): { name: FaultName; value: number | null } | {
     if ((name === 'retry-after' || name === 'lease') && value > MAX_SECONDS) {
       return { error: `fault ${token}: at most ${MAX_SECONDS} seconds` };
     }
-    if ((name === 'delay' || name === 'remote-close' || name === 'drop') && value > MAX_SECONDS * 1000) {
+    if (name === 'relay-loss' && value > 100) return { error: `fault ${token}: at most 100 percent` };
+    if (MS_MODES.has(name) && value > MAX_SECONDS * 1000) {
       return { error: `fault ${token}: at most ${MAX_SECONDS * 1000} ms` };
     }
     return { name, value };

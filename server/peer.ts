@@ -8,6 +8,7 @@ import { RTCPeerConnection, RtpHeader, RtpPacket, useOPUS } from 'werift';
 
 /** Without it a stuck gatherer would hold the HTTP answer forever; host-only gathering takes milliseconds. */
 const ICE_GATHERING_BOUND_MS = 2000;
+const LOOPBACK = '127.0.0.1';
 /** The discard port: nothing listens there, so checks sent to it go nowhere. */
 const CLOSED_PORT = 9;
 
@@ -19,6 +20,11 @@ export interface PeerOptions {
   sendAudio: boolean;
   /** Answer with candidates that point nowhere and ignore the caller's, so ICE never connects. */
   unreachable: boolean;
+  /**
+   * The caller reaches the agent only through a relay: the offer's candidates are ignored, so every check
+   * and packet of the agent goes back the way the caller's came (the relay's address, learnt as peer-reflexive).
+   */
+  relayed: boolean;
   onRtpReceived(payloadBytes: number): void;
   onRtpSent(): void;
   onConnectionState(state: PeerConnectionState): void;
@@ -40,6 +46,10 @@ export async function answerOffer(offerSdp: string, options: PeerOptions): Promi
   const pc = new RTCPeerConnection({
     // werift defaults to Google's STUN server; the agent must not send traffic off this machine.
     iceServers: [],
+    // A loopback candidate besides the interfaces' ones: a TURN server on 127.0.0.1 relays from 127.0.0.1, and
+    // the agent's sockets (bound to every address) answer a loopback sender from 127.0.0.1, which only a
+    // permission for this candidate lets back through the TURN server.
+    iceAdditionalHostAddresses: [LOOPBACK],
     codecs: { audio: [useOPUS()] },
   });
   // Added before the offer is applied so werift binds it to the offer's audio m-line; a transceiver added
@@ -63,7 +73,7 @@ export async function answerOffer(offerSdp: string, options: PeerOptions): Promi
   pc.connectionStateChange.subscribe((state) => options.onConnectionState(state));
 
   try {
-    const offer = options.unreachable ? withoutCandidates(offerSdp) : withLocalCandidatesOnly(offerSdp);
+    const offer = options.relayed ? withoutCandidates(offerSdp, 'still-gathering') : options.unreachable ? withoutCandidates(offerSdp) : withLocalCandidatesOnly(offerSdp);
     await pc.setRemoteDescription({ type: 'offer', sdp: offer });
   } catch (error) {
     await close();
@@ -218,14 +228,41 @@ export function withLocalCandidatesOnly(sdp: string): string {
   });
 }
 
-function withoutCandidates(sdp: string): string {
-  return filterLines(sdp, (line) => !line.startsWith('a=candidate:'));
+/**
+ * The offer without the caller's candidates. `still-gathering` also drops `a=end-of-candidates` (Firefox
+ * sends it): werift gives ICE up at once when the caller says it has no more candidates and it has none,
+ * while without the line it waits for the peer-reflexive candidate the caller's first check brings.
+ */
+function withoutCandidates(sdp: string, state: 'complete' | 'still-gathering' = 'complete'): string {
+  return filterLines(sdp, (line) => !line.startsWith('a=candidate:') && !(state === 'still-gathering' && line === 'a=end-of-candidates'));
 }
 
 function withCandidatePorts(sdp: string, port: number): string {
   return sdp
     .split('\r\n')
     .map((line) => line.replace(/^(a=candidate:\S+ \d+ \S+ \d+ \S+ )\d+( .*)$/, `$1${port}$2`))
+    .join('\r\n');
+}
+
+/** The answer's first IPv4 host candidate: where a relay in front of the agent forwards to. */
+export function hostCandidate(sdp: string): { address: string; port: number } {
+  const match = /^a=candidate:\S+ \d+ udp \d+ (\d+\.\d+\.\d+\.\d+) (\d+) typ host/im.exec(sdp);
+  if (!match) throw new Error('the answer has no IPv4 host candidate to relay to');
+  return { address: match[1]!, port: Number(match[2]) };
+}
+
+/** The answer with one candidate, `endpoint`, in place of all of its own: the caller can only go there. */
+export function withOnlyCandidate(sdp: string, endpoint: { address: string; port: number }): string {
+  const candidate = `a=candidate:relay 1 udp 2130706431 ${endpoint.address} ${endpoint.port} typ host`;
+  let placed = false;
+  return sdp
+    .split('\r\n')
+    .flatMap((line) => {
+      if (!line.startsWith('a=candidate:')) return [line];
+      if (placed) return [];
+      placed = true;
+      return [candidate];
+    })
     .join('\r\n');
 }
 

@@ -409,7 +409,7 @@ export class CallSession extends Emitter<CallSessionEvents> {
     else pc.addTransceiver('audio');
     await pc.setLocalDescription(await pc.createOffer());
     attempt.mark('offer');
-    await waitForIceGathering(pc, setting(config, 'iceGatheringTimeoutMs'), attempt.signal);
+    await waitForIceGathering(pc, configuration.iceServers, setting(config, 'iceGatheringTimeoutMs'), attempt.signal);
     attempt.mark('ice');
     return pc;
   }

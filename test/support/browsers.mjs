@@ -50,4 +50,8 @@ export const FIREFOX_PREFS = {
   'media.navigator.streams.fake': true,
   'media.navigator.permission.disabled': true,
   'media.peerconnection.ice.obfuscate_host_addresses': false,
+  // Firefox ignores STUN and TURN servers on loopback addresses (and gathers no loopback candidates) unless
+  // this is set; its own comment: "Set only for testing in offline environments". The TURN tests run coturn
+  // on 127.0.0.1 (test/support/turn.ts).
+  'media.peerconnection.ice.loopback': true,
 };

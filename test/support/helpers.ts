@@ -12,6 +12,17 @@ interface AgentUrls {
   /** An agent that requires `X-Org-Id: <orgId>`. */
   org: string;
   orgId: string;
+  /** The TURN and STUN servers of web-test-runner.config.mjs, on loopback. */
+  network: {
+    /** coturn, with its static user's credentials. */
+    turn: RTCIceServer;
+    /** The same coturn behind a link that delays every packet by 100 ms each way: its allocations come late. */
+    slowTurn: RTCIceServer;
+    /** A TURN address where nothing ever answers. */
+    deadTurn: RTCIceServer;
+    /** A STUN server that answers as if the browser were behind a NAT (a server-reflexive candidate). */
+    natStun: string;
+  };
 }
 export const agents = (globalThis as unknown as { __AGENTS__: AgentUrls }).__AGENTS__;
 
@@ -32,6 +43,8 @@ export interface AgentCallRecord {
   endedAt: number | null;
   /** The body of the end request, when the call was ended through the end route. */
   endRequest: Record<string, unknown> | null;
+  /** What the relay of the `relay-*` faults forwarded and dropped; null for a call without one. */
+  relay: { forwarded: number; dropped: number } | null;
 }
 
 /** What the agent saw of a call (its debug route). */
@@ -93,6 +106,19 @@ export async function inboundAudio(pc: RTCPeerConnection): Promise<InboundAudio>
     }
   });
   return result;
+}
+
+/** The candidate pair ICE selected, with its two candidates' stats (`candidateType`: host, srflx, prflx, relay). */
+export async function selectedCandidatePair(pc: RTCPeerConnection) {
+  const stats = await pc.getStats();
+  let pair: Record<string, any> | undefined; // eslint-disable-line @typescript-eslint/no-explicit-any
+  stats.forEach((report) => {
+    // Chromium names it on the transport, Firefox marks the pair itself.
+    if (report.type === 'transport' && report.selectedCandidatePairId) pair = stats.get(report.selectedCandidatePairId);
+    if (!pair && report.type === 'candidate-pair' && report.selected) pair = report;
+  });
+  if (!pair) return null;
+  return { pair, local: stats.get(pair.localCandidateId), remote: stats.get(pair.remoteCandidateId) };
 }
 
 export async function outboundPackets(pc: RTCPeerConnection): Promise<number> {

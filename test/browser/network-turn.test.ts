@@ -1,0 +1,66 @@
+// A relay-only network: coturn on loopback (started by web-test-runner.config.mjs) as the TURN server. With
+// the relay transport policy and TURN credentials the call goes through coturn, in both engines; and when TURN
+// servers are given, ICE gathering waits (bounded) for the relay candidate instead of stopping 100 ms after the
+// first server-reflexive one.
+import { expect } from '@open-wc/testing';
+import { CallSession, type CallConfig } from '../../src/index.js';
+import { agentCall, agents, inboundAudio, selectedCandidatePair, uniqueSession, until } from '../support/helpers.js';
+import { watchResources } from '../support/leaks.js';
+
+const { turn, slowTurn, deadTurn, natStun } = agents.network;
+
+/** A session calling the open agent with `config`; `offer()` is the SDP the agent received. */
+async function call(config: Partial<CallConfig>) {
+  const session = new CallSession();
+  await session.start({ baseUrl: agents.open, sessionId: uniqueSession('turn'), ...config });
+  const record = await agentCall(session.call!.voice_connection_id);
+  return { session, offer: record.request.sdp as string };
+}
+
+const candidateTypes = (sdp: string) => [...sdp.matchAll(/^a=candidate:.* typ (\w+)/gm)].map(([, type]) => type);
+
+describe('a relay-only network (TURN)', function () {
+  this.timeout(30_000);
+  let resources: ReturnType<typeof watchResources>;
+  beforeEach(() => {
+    resources = watchResources();
+  });
+  afterEach(() => resources.restore());
+
+  it('with iceTransportPolicy relay and TURN credentials, the call goes through the TURN server, audio both ways', async () => {
+    const { session, offer } = await call({ iceServers: [turn], iceTransportPolicy: 'relay' });
+    expect(session.state).to.equal('connected');
+    expect(candidateTypes(offer), 'the offer has relay candidates only').to.include('relay').and.to.satisfy((types: string[]) => types.every((type) => type === 'relay'));
+    const pc = session.peerConnection!;
+    const selected = await until(() => selectedCandidatePair(pc), 'a selected candidate pair');
+    expect(selected.local.candidateType, 'our side of the selected pair').to.equal('relay');
+    expect(selected.local.address).to.equal('127.0.0.1');
+    await until(async () => (await inboundAudio(pc)).packetsReceived > 20, "the agent's audio through the relay");
+    await until(async () => (await agentCall(session.call!.voice_connection_id)).rtpReceived > 20, 'our audio at the agent');
+    session.hangup();
+    await resources.released();
+  });
+
+  it('with TURN servers, the offer waits for the relay candidate, not 100 ms after the first server-reflexive one', async () => {
+    // The NAT-like STUN server gives an srflx candidate within milliseconds; the TURN server is 100 ms away
+    // each way, so its relay candidate comes after two round trips (~400 ms). The bound is not the point here.
+    const { session, offer } = await call({ iceServers: [{ urls: natStun }, slowTurn], iceGatheringTimeoutMs: 5000 });
+    const types = candidateTypes(offer);
+    expect(types, 'the early server-reflexive candidate').to.include('srflx');
+    expect(types, `the relay candidate (the offer had: ${types.join(', ')})`).to.include('relay');
+    session.hangup();
+    await resources.released();
+  });
+
+  it('a TURN server that never answers holds the offer only until the gathering bound', async () => {
+    const boundMs = 700;
+    const { session, offer } = await call({ iceServers: [{ urls: natStun }, deadTurn], iceGatheringTimeoutMs: boundMs });
+    const { offer: offered, ice } = session.timings;
+    const gathering = ice! - offered!;
+    expect(gathering, `gathering took ${Math.round(gathering)} ms`).to.be.within(boundMs - 50, boundMs + 1000);
+    expect(candidateTypes(offer)).to.include('srflx').and.not.to.include('relay');
+    expect(session.state, 'the call connects without the relay').to.equal('connected');
+    session.hangup();
+    await resources.released();
+  });
+});
