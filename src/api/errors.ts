@@ -8,6 +8,8 @@ export const ErrorKind = {
   Lease: 'lease',
   /** The host page's setup is wrong (an insecure `base-url`). */
   Config: 'config',
+  /** The user declined the `consent` text shown before a call. */
+  Consent: 'consent',
 } as const;
 export type ErrorKind = (typeof ErrorKind)[keyof typeof ErrorKind];
 

@@ -38,6 +38,8 @@ export class VoiceCallSettings extends LitElement {
     microphoneId: { attribute: 'microphone-id' },
     speakerId: { attribute: 'speaker-id' },
     rememberDevices: { attribute: 'remember-devices', type: Boolean },
+    consent: {},
+    consentKey: { attribute: 'consent-key' },
   };
 
   /** The Everruns session to call into. Percent-encoded into the URL. */
@@ -126,6 +128,15 @@ export class VoiceCallSettings extends LitElement {
 
   /** Remembers the chosen microphone and speaker for this origin (localStorage). Off unless set. */
   rememberDevices = false;
+
+  /**
+   * Text shown before a call with Accept and Decline (plain text; the `consent` slot takes rich text and
+   * links instead). Nothing of the call happens before Accept; Decline leaves the widget idle.
+   */
+  consent: string | null = null;
+
+  /** Remembers an accepted consent in localStorage under this key, so later visits do not ask again. */
+  consentKey: string | null = null;
 }
 
 /** The properties a call takes from the element under the same name. */

@@ -43,6 +43,9 @@ export interface VoiceCallStrings {
   user: string;
   assistant: string;
   interrupted: string;
+  /** The consent's buttons (with the `consent` attribute or slot). */
+  accept: string;
+  decline: string;
 }
 
 export const DEFAULT_STRINGS: VoiceCallStrings = {
@@ -91,6 +94,8 @@ export const DEFAULT_STRINGS: VoiceCallStrings = {
   user: 'You',
   assistant: 'Agent',
   interrupted: '(interrupted)',
+  accept: 'Accept',
+  decline: 'Decline',
 };
 
 /** Shallow-merges host overrides over the defaults, one level deep for the nested tables. */

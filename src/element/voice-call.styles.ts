@@ -38,6 +38,7 @@ export const styles = css`
   }
   .compact,
   [part='controls'],
+  [part='actions'],
   [part='agent'] {
     display: flex;
     align-items: center;

@@ -5,6 +5,7 @@ import type { CallTimings } from '../call/call-session.js';
 import { CallState, isActive } from '../call/states.js';
 import type { CallStats } from '../call/stats.js';
 import { CallController } from './call-controller.js';
+import { Consent, consent } from './consent.js';
 import { Devices } from './devices.js';
 import { VoiceCallEvent, emit } from './events.js';
 import { Meters } from './meters.js';
@@ -19,7 +20,7 @@ import { TranscriptLog, transcript } from './views/transcript.js';
 import type { View, ViewRender } from './views/view.js';
 
 /** The views inside `part="base"`, top to bottom; each renders itself or `nothing`. */
-const VIEWS: ViewRender[] = [controls, status, error, unblock, lease, panel, stats, details, transcript];
+const VIEWS: ViewRender[] = [consent, controls, status, error, unblock, lease, panel, stats, details, transcript];
 
 /**
  * A realtime voice call with an Everruns agent over WebRTC.
@@ -46,6 +47,7 @@ const VIEWS: ViewRender[] = [controls, status, error, unblock, lease, panel, sta
  *
  * @slot start-label - Content of the call button when it starts a call.
  * @slot hangup-label - Content of the call button when it ends a call.
+ * @slot consent - Rich consent text (links allowed) shown before a call with Accept and Decline; replaces the `consent` attribute's text.
  *
  * @csspart base - The wrapper around everything (absent with `appearance="none"`).
  * @csspart controls - The row of call and mute buttons.
@@ -65,6 +67,7 @@ const VIEWS: ViewRender[] = [controls, status, error, unblock, lease, panel, sta
  * @csspart level - Both level meters (`input-level` yours, `output-level` the agent's), filled to `--level` (0–1).
  * @csspart stats - Round trip, loss and jitter.
  * @csspart details - The disclosure with model, voice, provider and ids; `summary`, `list`, `term`, `value` inside it.
+ * @csspart consent - The consent shown before a call: `consent-text`, then `actions` with the `accept` and `decline` buttons.
  * @csspart audio - The agent's audio element (never shown).
  * @csspart transcript - The live transcript (with the `transcript` attribute, `role="log"`): one `turn` paragraph per turn, each also `user` or `assistant`, `partial` until final, and `interrupted`.
  *
@@ -92,6 +95,7 @@ export class VoiceCallElement extends VoiceCallSettings {
   readonly #meters = new Meters(this);
   readonly #devices = new Devices(this, this.#session);
   readonly #playback = new Playback(this, this.#session);
+  readonly #consent = new Consent(this);
   readonly #view: View = {
     host: this,
     session: this.#session,
@@ -99,6 +103,7 @@ export class VoiceCallElement extends VoiceCallSettings {
     devices: this.#devices,
     playback: this.#playback,
     transcript: new TranscriptLog(this),
+    consent: this.#consent,
     onButtonClick: (event) => {
       // The second click of a double click (click count 2) must not cancel the call the first one started.
       if (event.detail > 1) return;
@@ -106,7 +111,8 @@ export class VoiceCallElement extends VoiceCallSettings {
       else this.start().catch(() => undefined);
     },
     onButtonHover: () => {
-      if (this.prewarm) this.#session.prepare(callConfig(this));
+      // Nothing of a call before its consent is accepted, the microphone included.
+      if (this.prewarm && !this.#consent.needed) this.#session.prepare(callConfig(this));
     },
     onUnblock: () => {
       this.#playback.play();
@@ -152,9 +158,11 @@ export class VoiceCallElement extends VoiceCallSettings {
   /**
    * Starts a call with the current attributes (changes made during a call apply to the next one).
    * Resolves once connected; rejects with the `VoiceCallError` that stopped it. A second call while one
-   * is starting or up returns the same promise and makes no second request.
+   * is starting or up returns the same promise and makes no second request. With a `consent`, it first
+   * waits for Accept (then follows the call) or Decline (then rejects with a `consent` error).
    */
   start(): Promise<void> {
+    if (this.#consent.needed) return this.#consent.ask();
     const idle = !isActive(this.state);
     // The microphone is asked for first: a page's first AudioContext takes ~50 ms to open (measured in
     // Chromium), which would otherwise delay the request. The context still opens inside the click.
@@ -167,6 +175,7 @@ export class VoiceCallElement extends VoiceCallSettings {
 
   /** Ends the call (or cancels one that is starting). Safe in every state. */
   hangup(): void {
+    this.#consent.cancel();
     this.#session.hangup();
   }
 

@@ -10,9 +10,11 @@ export const toggle = (part: string, label: string, pressed: boolean, onClick: (
 // flex boxes, the button trims it) and would ship in the bundle. Line breaks go inside the `${}`.
 
 /** The call button (its label slotted) and, during a call, the microphone toggle. */
-export const controls: ViewRender = ({ host, onButtonClick, onButtonHover }, strings) => {
+export const controls: ViewRender = ({ host, consent, onButtonClick, onButtonHover }, strings) => {
   const { state, muted } = host;
   const active = isActive(state);
+  // The consent's Accept takes the call button's place while it shows.
+  if (consent.asking) return nothing;
   return html`<div part="controls"><button part="button" type="button" @click=${onButtonClick} @pointerenter=${onButtonHover} @focus=${onButtonHover}><slot name=${active ? 'hangup-label' : 'start-label'}>${
     state === CallState.Connected ? strings.hangup : active ? strings.cancel : state === CallState.Idle ? strings.start : strings.retry
   }</slot></button>${

@@ -1,5 +1,6 @@
 import type { CallSession } from '../../call/call-session.js';
 import type { CallController } from '../call-controller.js';
+import type { Consent } from '../consent.js';
 import type { Devices } from '../devices.js';
 import type { Playback } from '../playback.js';
 import type { VoiceCallStrings } from '../strings.js';
@@ -19,6 +20,7 @@ export interface View {
   devices: Devices;
   playback: Playback;
   transcript: TranscriptLog;
+  consent: Consent;
   /** The call button: starts a call, or ends the one that is starting or up. */
   onButtonClick(event: MouseEvent): void;
   /** The call button was hovered or focused: prepares the call with `prewarm`. */
