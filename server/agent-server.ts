@@ -331,6 +331,8 @@ function callResponse(call: AgentCall, answerSdp: string, request: CreateCallReq
   if (faults.has('no-expiry')) delete body.expires_at;
   if (faults.has('bad-expiry')) body.expires_at = 'in fifteen minutes';
   if (faults.has('past-expiry')) body.expires_at = new Date(call.createdAt - 60_000).toISOString();
+  const expires = faults.get('expires');
+  if (expires != null) body.expires_at = new Date(call.createdAt + expires * 1000).toISOString();
   if (faults.has('extra-fields')) {
     Object.assign(body, { transport: 'webrtc', ice_servers: [], reference: { echo: true, note: 'unknown field' } });
   }

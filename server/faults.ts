@@ -21,6 +21,7 @@ export const FAULT_MODES = {
   'no-expiry': 'answer 201 without expires_at',
   'bad-expiry': 'answer 201 with an unparsable expires_at',
   'past-expiry': 'answer 201 with an expires_at in the past (the call itself keeps its lease)',
+  'expires-<seconds>': 'report an expires_at <seconds> after the call was made, while the agent keeps its real lease (only the client can end the call then)',
   'lease-<seconds>': 'lease the call for <seconds> instead of the default',
   'delay-<ms>': 'wait <ms> before handling the request',
   'hang': 'never answer (the request stays open until the client gives up)',
@@ -99,7 +100,7 @@ function parseMode(token: string): { name: FaultName; value: number | null } | {
     if (name === 'prototype-code' && value >= PROTOTYPE_CODES.length) {
       return { error: `fault ${token}: at most ${PROTOTYPE_CODES.length - 1}` };
     }
-    if ((name === 'retry-after' || name === 'lease') && value > MAX_SECONDS) {
+    if ((name === 'retry-after' || name === 'lease' || name === 'expires') && value > MAX_SECONDS) {
       return { error: `fault ${token}: at most ${MAX_SECONDS} seconds` };
     }
     if (name === 'relay-loss' && value > 100) return { error: `fault ${token}: at most 100 percent` };

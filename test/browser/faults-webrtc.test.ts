@@ -252,6 +252,24 @@ describe('fault matrix: the media path', function () {
   });
 });
 
+describe('the lease, ended by the client alone', () => {
+  it('ends the call as lease-expired at expires_at, and tells the agent, whose own lease runs longer', async () => {
+    // expires_at says 3 s while the agent holds the call for 15 minutes, and no session stream tells the
+    // widget anything: only its own lease timer can end this call.
+    const el = await fixture<VoiceCallElement>(html`<voice-call base-url=${faultUrl('expires-3,sse-fail-404')} session-id="session_client_lease"></voice-call>`);
+    const log = recordEvents(el, ['voice-call-ended', 'voice-call-error']);
+    await el.start();
+    const id = el.call!.voice_connection_id;
+    await until(() => log.of('voice-call-ended').length > 0, 'the lease to run out', 8000);
+    const { durationMs, ...end } = log.of('voice-call-ended')[0]!.detail;
+    expect(end).to.deep.equal({ reason: 'lease-expired', error: null, agentReason: null });
+    expect(durationMs).to.be.below(3000);
+    expect(log.of('voice-call-error')).to.have.length(0);
+    const record = await until(async () => ((await agentCall(id)).state === 'ended' ? agentCall(id) : null), 'the agent to end the call');
+    expect([record.endReason, record.endRequest]).to.deep.equal(['client-ended', { reason: 'client_ended' }]);
+  });
+});
+
 /** `navigator.onLine` reads false until restored; the test dispatches the events itself. */
 function goOffline() {
   Object.defineProperty(navigator, 'onLine', { value: false, configurable: true });
