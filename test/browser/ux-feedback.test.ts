@@ -76,8 +76,11 @@ describe('<voice-call> feedback during a call', () => {
       // A steady level writes nothing, so it asks the browser for no rendering: muted, your meter rests at 0.
       el.muted = true;
       await until(() => level(el, 'input-level') === 0, 'your level to fall to 0 when muted');
-      const muted = await meters.writes(el, 1000);
-      expect(muted['input-level'] ?? 0, 'no writes while your level stays at 0').to.equal(0);
+      // On a busy machine the audio thread may still hand the analyser the last unmuted samples after the
+      // first 0 was drawn (a CI run saw 2 writes in the following second). The rule under test is that a
+      // level at rest writes nothing: some whole second must pass without a write (a loop that wrote every
+      // tick never would).
+      await until(async () => ((await meters.writes(el, 1000))['input-level'] ?? 0) === 0, 'a whole second without a write while your level stays at 0', 15_000);
       expect(meters.loops()).to.have.length(1);
       el.muted = false;
 
