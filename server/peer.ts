@@ -244,11 +244,16 @@ function withCandidatePorts(sdp: string, port: number): string {
     .join('\r\n');
 }
 
-/** The answer's first IPv4 host candidate: where a relay in front of the agent forwards to. */
+/**
+ * The answer's first IPv4 host candidate off loopback (loopback when it has no other): where a relay in front
+ * of the agent listens and forwards to. Not loopback, because Firefox never pairs its own interface
+ * candidates with a remote one on 127.0.0.1.
+ */
 export function hostCandidate(sdp: string): { address: string; port: number } {
-  const match = /^a=candidate:\S+ \d+ udp \d+ (\d+\.\d+\.\d+\.\d+) (\d+) typ host/im.exec(sdp);
-  if (!match) throw new Error('the answer has no IPv4 host candidate to relay to');
-  return { address: match[1]!, port: Number(match[2]) };
+  const hosts = [...sdp.matchAll(/^a=candidate:\S+ \d+ udp \d+ (\d+\.\d+\.\d+\.\d+) (\d+) typ host/gim)].map(([, address, port]) => ({ address: address!, port: Number(port) }));
+  const host = hosts.find(({ address }) => !address.startsWith('127.')) ?? hosts[0];
+  if (!host) throw new Error('the answer has no IPv4 host candidate to relay to');
+  return host;
 }
 
 /** The answer with one candidate, `endpoint`, in place of all of its own: the caller can only go there. */

@@ -431,13 +431,26 @@ export class CallSession extends Emitter<CallSessionEvents> {
       signal,
     );
     void followSession(config, config.sessionId, (event) => this.#onSessionEvent(attempt, event), signal, setting(config, 'streamIdleMs'));
-    pollStats(pc, () => attempt.leaseLeft() % 1000 || 1000, (stats) => this.emit('stats', (attempt.stats = stats)), signal);
     // Every listener goes with the attempt: #finish aborts this signal.
     const options = { signal };
     // The remote side closing DTLS is the clearest "the agent hung up" signal a browser gives.
     const transport = pc.getSenders()[0]?.transport;
+    // A link that went silent (stats.ts) is lost: ICE itself notices only after 5–10 s without an answer.
+    let silent = false;
+    pollStats(
+      pc,
+      () => attempt.leaseLeft() % 1000 || 1000,
+      (stats, nowSilent) => {
+        this.emit('stats', (attempt.stats = stats));
+        if (nowSilent !== silent) {
+          silent = nowSilent;
+          watch();
+        }
+      },
+      signal,
+    );
     const watch = () => {
-      const state = transport?.state === 'closed' ? 'closed' : navigator.onLine ? pc.connectionState : 'disconnected';
+      const state = transport?.state === 'closed' ? 'closed' : navigator.onLine && !silent ? pc.connectionState : 'disconnected';
       if (state === 'closed') this.#finish(attempt, 'remote-ended');
       else if (state === 'failed') this.#finish(attempt, 'error', fail('webrtc', 'The connection failed.', 'failed'));
       // Back while waiting, or lost while not: Wi-Fi hand-overs and short drops recover on their own, so a

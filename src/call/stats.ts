@@ -4,12 +4,16 @@ export interface CallStats {
   rttMs: number | null;
   /** Jitter of the agent's audio as this browser receives it, in ms. */
   jitterMs: number | null;
-  /** Share of the agent's packets lost on the way in, 0–1. */
+  /** Share of the agent's packets lost on the way in over the last few seconds, 0–1 (null when none were due). */
   loss: number | null;
+  /** The same share over the whole call. */
+  lifetimeLoss: number | null;
   /** Jitter and share lost of our audio, as the agent reports it (RTCP); null until it reports. */
   remoteJitterMs: number | null;
   remoteLoss: number | null;
   packetsReceived: number;
+  /** The agent's packets that never arrived, over the whole call. */
+  packetsLost: number;
   packetsSent: number;
   bytesReceived: number;
   bytesSent: number;
@@ -17,24 +21,34 @@ export interface CallStats {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Report = Record<string, any>;
-type Counter = 'packetsReceived' | 'packetsSent' | 'bytesReceived' | 'bytesSent';
+type Counter = 'packetsReceived' | 'packetsLost' | 'packetsSent' | 'bytesReceived' | 'bytesSent';
 const ms = (seconds?: number) => (seconds === undefined ? null : seconds * 1000);
 
-/** Sums the audio RTP reports of one `getStats` call; the agent's audio is `inbound`, ours `outbound`. */
-export async function readStats(pc: RTCPeerConnection): Promise<CallStats> {
+/** `loss` covers about this much of the recent past: a steady share at 50 packets a second, yet back near 0 a few seconds after the loss stops. */
+const LOSS_WINDOW_MS = 5000;
+
+/** The share of `lost` among the packets that were due, or null when none were. */
+const share = (lost: number, received: number) => (lost + received > 0 ? Math.max(0, lost) / (Math.max(0, lost) + received) : null);
+
+/**
+ * Sums the audio RTP reports of one `getStats` call (the agent's audio is `inbound`, ours `outbound`).
+ * `heard` counts everything that arrived on the link at all: RTP, RTCP and DTLS bytes, ICE checks and
+ * their answers, on every candidate pair.
+ */
+export async function readStats(pc: RTCPeerConnection): Promise<{ stats: CallStats; heard: number }> {
   const stats: CallStats = {
-    rttMs: null, jitterMs: null, loss: null, remoteJitterMs: null, remoteLoss: null,
-    packetsReceived: 0, packetsSent: 0, bytesReceived: 0, bytesSent: 0,
+    rttMs: null, jitterMs: null, loss: null, lifetimeLoss: null, remoteJitterMs: null, remoteLoss: null,
+    packetsReceived: 0, packetsLost: 0, packetsSent: 0, bytesReceived: 0, bytesSent: 0,
   };
   const all = await pc.getStats();
-  let lost = 0;
+  let heard = 0;
   all.forEach((r: Report) => {
     const add = (...counters: Counter[]) => counters.forEach((counter) => (stats[counter] += r[counter] ?? 0));
     if (r.type === 'transport') stats.rttMs = ms(all.get(r.selectedCandidatePairId)?.currentRoundTripTime);
+    if (r.type === 'candidate-pair') heard += (r.bytesReceived ?? 0) + (r.requestsReceived ?? 0) + (r.responsesReceived ?? 0);
     if ((r.kind ?? r.mediaType) !== 'audio') return;
     if (r.type === 'inbound-rtp') {
-      add('packetsReceived', 'bytesReceived');
-      lost += r.packetsLost ?? 0;
+      add('packetsReceived', 'packetsLost', 'bytesReceived');
       stats.jitterMs = ms(r.jitter);
     } else if (r.type === 'outbound-rtp') {
       add('packetsSent', 'bytesSent');
@@ -43,22 +57,48 @@ export async function readStats(pc: RTCPeerConnection): Promise<CallStats> {
       stats.remoteLoss = r.fractionLost ?? null;
     }
   });
-  const total = lost + stats.packetsReceived;
-  stats.loss = total ? lost / total : null;
-  return stats;
+  stats.lifetimeLoss = share(stats.packetsLost, stats.packetsReceived);
+  return { stats, heard: heard + stats.packetsReceived };
+}
+
+/** What a later reading is compared with. */
+interface Mark {
+  at: number;
+  received: number;
+  lost: number;
+  heard: number;
 }
 
 /**
  * Reads the stats until `signal` aborts, each time after `nextDelay()` ms (the call aligns the readings with
  * the lease's whole seconds, so a view showing both the countdown and the stats renders once a second). A
  * reading that lands after the abort is stale and dropped; a failed one is skipped.
+ *
+ * Each reading comes with `silent`: the link went quiet. Nothing at all arrived since the reading before (no
+ * audio, no RTCP, no ICE answer) right after the agent's audio did, and nothing has since. A quiet agent still
+ * sends RTCP and answers ICE checks, so this is a lost link, seen seconds before ICE itself gives up on it.
  */
-export function pollStats(pc: RTCPeerConnection, nextDelay: () => number, onStats: (stats: CallStats) => void, signal: AbortSignal): void {
+export function pollStats(pc: RTCPeerConnection, nextDelay: () => number, onStats: (stats: CallStats, silent: boolean) => void, signal: AbortSignal): void {
   let timer: ReturnType<typeof setTimeout>;
+  // The readings of the loss window, oldest first, plus the one just before it: the window's baseline.
+  const marks: Mark[] = [{ at: performance.now(), received: 0, lost: 0, heard: 0 }];
+  let flowing = false;
+  let silent = false;
+  const onReading = ({ stats, heard }: { stats: CallStats; heard: number }) => {
+    if (signal.aborted) return;
+    const last = marks.at(-1)!;
+    const mark = { at: performance.now(), received: stats.packetsReceived, lost: stats.packetsLost, heard };
+    silent = heard === last.heard && (silent || flowing);
+    flowing = mark.received > last.received;
+    marks.push(mark);
+    while (marks[1]!.at <= mark.at - LOSS_WINDOW_MS) marks.shift();
+    stats.loss = share(mark.lost - marks[0]!.lost, mark.received - marks[0]!.received);
+    onStats(stats, silent);
+  };
   const schedule = () => {
     timer = setTimeout(() => {
       schedule();
-      readStats(pc).then((stats) => signal.aborted || onStats(stats), () => undefined);
+      readStats(pc).then(onReading, () => undefined);
     }, nextDelay());
   };
   signal.addEventListener('abort', () => clearTimeout(timer));

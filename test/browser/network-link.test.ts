@@ -1,0 +1,114 @@
+// A bad link, for real: the agent's answer points at a UDP relay in the test process (the relay-* faults,
+// server/relay.ts) that, once the call is up, drops 5 % or 20 % of the packets both ways with jitter (packets
+// overtake each other), or blacks out for 2 s or 10 s. The call lives through the loss and the short
+// blackout ("Reconnecting…", then connected, audio back), ends cleanly with `disconnected` after the grace
+// period on the long one, and the stats report the current loss rate, not the call's lifetime average.
+import { expect, fixture, html } from '@open-wc/testing';
+import '../../src/index.js';
+import { CallSession, type CallStats, type VoiceCallElement } from '../../src/index.js';
+import { agentCall, faultUrl, inboundAudio, part, recordEvents, uniqueSession, until } from '../support/helpers.js';
+import { watchResources } from '../support/leaks.js';
+
+/** Resolves once `packets` more of the agent's audio packets have arrived than now. */
+async function audioArrives(pc: RTCPeerConnection, packets: number, what: string): Promise<void> {
+  const before = (await inboundAudio(pc)).packetsReceived;
+  await until(async () => (await inboundAudio(pc)).packetsReceived >= before + packets, what, 10_000);
+}
+
+/** A call on `modes`, with every stats reading and reconnecting change recorded. */
+async function lossyCall(modes: string) {
+  const session = new CallSession();
+  const readings: CallStats[] = [];
+  const reconnects: boolean[] = [];
+  session.on('stats', (stats) => readings.push(stats));
+  session.on('reconnecting', ({ reconnecting }) => reconnects.push(reconnecting));
+  await session.start({ baseUrl: faultUrl(modes), sessionId: uniqueSession('link') });
+  return { session, readings, reconnects };
+}
+
+describe('a bad link: a lossy, jittery relay between the browser and the agent', function () {
+  this.timeout(40_000);
+  let resources: ReturnType<typeof watchResources>;
+  beforeEach(() => {
+    resources = watchResources();
+  });
+  afterEach(() => resources.restore());
+
+  for (const percent of [5, 20]) {
+    it(`${percent} % loss with 40 ms of jitter: the call stays up, audio keeps arriving, and the stats show about ${percent} % lost`, async () => {
+      const { session, readings, reconnects } = await lossyCall(`relay-loss-${percent},relay-jitter-40`);
+      const pc = session.peerConnection!;
+      await audioArrives(pc, 100, "2 s of the agent's audio through the relay");
+      // Five readings after the loss began: the window is all lossy by now.
+      const start = readings.length;
+      await until(() => readings.length >= start + 5, 'five stats readings', 10_000);
+      const { loss } = readings.at(-1)!;
+      expect(loss, `the reported loss (${loss})`).to.be.within((percent / 100) * 0.4, (percent / 100) * 1.8);
+      const record = await agentCall(session.call!.voice_connection_id);
+      expect(record.relay!.dropped, 'the relay dropped packets').to.be.greaterThan(0);
+      expect(session.state).to.equal('connected');
+      expect(reconnects, 'no reconnecting on a lossy but live link').to.deep.equal([]);
+      session.hangup();
+      await resources.released();
+    });
+  }
+
+  it('the stats report the loss of the last seconds: after the loss stops, it falls back near 0 within a few seconds', async () => {
+    const healAfterMs = 6000;
+    const { session, readings } = await lossyCall(`relay-loss-20,relay-heal-${healAfterMs}`);
+    await until(() => readings.some(({ loss }) => loss !== null && loss > 0.1), 'the loss to show', 10_000);
+    const lossy = readings.length;
+    // The relay is clean from 6 s after the connect; the window must forget the lossy seconds soon after.
+    await until(() => readings.length >= lossy + 5 && readings.at(-1)!.loss !== null && readings.at(-1)!.loss! < 0.02, 'the reported loss to fall below 2 %', 15_000);
+    const last = readings.at(-1)!;
+    expect(last.lifetimeLoss, 'the lifetime figure still remembers the lossy seconds').to.be.greaterThan(0.03);
+    expect(last.packetsLost, 'packets lost over the whole call').to.be.greaterThan(10);
+    session.hangup();
+    await resources.released();
+  });
+
+  it('a 2 s blackout: "Reconnecting…", then connected again with the audio back', async () => {
+    const el = await fixture<VoiceCallElement>(html`<voice-call base-url=${faultUrl('relay-blackout-2000')} session-id=${uniqueSession('blackout')}></voice-call>`);
+    const log = recordEvents(el, ['voice-call-reconnecting', 'voice-call-ended']);
+    const statuses: string[] = [];
+    const status = () => part(el, 'status')!.textContent!;
+    await el.start();
+    const watcher = setInterval(() => statuses.push(status()), 50);
+    try {
+      await audioArrives(el.peerConnection!, 20, 'audio before the blackout');
+      await until(() => el.hasAttribute('reconnecting'), 'the lost link to show', 6000);
+      await el.updateComplete;
+      expect(status()).to.equal('Reconnecting…');
+      await until(() => !el.hasAttribute('reconnecting'), 'the link to come back', 8000);
+      await el.updateComplete;
+      expect(status()).to.equal('Connected');
+      await audioArrives(el.peerConnection!, 50, 'audio after the blackout');
+    } finally {
+      clearInterval(watcher);
+    }
+    expect(statuses, 'seen on screen').to.include('Reconnecting…');
+    expect(log.of('voice-call-reconnecting').map((event) => event.detail.reconnecting)).to.deep.equal([true, false]);
+    expect(log.of('voice-call-ended')).to.have.length(0);
+    expect(el.state).to.equal('connected');
+    el.hangup();
+    await resources.released();
+  });
+
+  it('a 10 s blackout: the call ends cleanly with `disconnected` after the grace period, before the link comes back', async () => {
+    const el = await fixture<VoiceCallElement>(html`<voice-call base-url=${faultUrl('relay-blackout-10000')} session-id=${uniqueSession('blackout')}></voice-call>`);
+    const log = recordEvents(el, ['voice-call-reconnecting', 'voice-call-ended', 'voice-call-error']);
+    await el.start();
+    const connectedAt = performance.now();
+    await until(() => log.of('voice-call-ended').length > 0, 'the call to end', 15_000);
+    // The blackout starts a second after the connect and lasts 10 s: the call must not outlive it.
+    const endedAfter = performance.now() - connectedAt;
+    expect(endedAfter, `ended ${Math.round(endedAfter)} ms after connecting`).to.be.below(11_000);
+    expect(log.of('voice-call-reconnecting').map((event) => event.detail.reconnecting)).to.deep.equal([true]);
+    const [ended] = log.of('voice-call-ended');
+    expect(ended!.detail.reason).to.equal('error');
+    expect(ended!.detail.error).to.include({ kind: 'webrtc', code: 'disconnected' });
+    expect(log.of('voice-call-error')).to.have.length(1);
+    expect(el.state).to.equal('error');
+    await resources.released();
+  });
+});
