@@ -1,5 +1,6 @@
 /** The agent's calls: each one's peer, lease and end, and a bounded history of ended calls for tests. */
 import { randomBytes } from 'node:crypto';
+import { Hearing, type Heard } from './hearing.ts';
 import { answerOffer, hostCandidate, withOnlyCandidate, type AgentPeer, type PeerConnectionState } from './peer.ts';
 import { CLEAN_LINK, UdpRelay, type LinkConditions, type RelayCounts } from './relay.ts';
 
@@ -21,6 +22,8 @@ export interface AgentCall {
   endReason: string | null;
   rtpReceived: number;
   rtpSent: number;
+  /** The caller's audio, decoded: how many packets were audible and how loud the loudest was. */
+  heard: Heard;
   /** The create-call request body as received, offer included. */
   request: Record<string, unknown>;
   /** The end request's body, when the call was ended through the end route. */
@@ -62,6 +65,7 @@ const BLACKOUT_AFTER_MS = 1000;
 
 interface Live {
   peer: AgentPeer;
+  hearing: Hearing;
   relay: UdpRelay | undefined;
   timers: Set<NodeJS.Timeout>;
   lostTimer: NodeJS.Timeout | undefined;
@@ -90,6 +94,7 @@ export class CallRegistry {
     settings: CallSettings,
   ): Promise<{ call: AgentCall; answerSdp: string }> {
     const createdAt = Date.now();
+    const hearing = new Hearing();
     const call: AgentCall = {
       voiceConnectionId: `voice_conn_${uuid7Hex(createdAt)}`,
       sessionId,
@@ -102,6 +107,7 @@ export class CallRegistry {
       endReason: null,
       rtpReceived: 0,
       rtpSent: 0,
+      heard: hearing.heard,
       request,
       endRequest: null,
       relay: null,
@@ -111,9 +117,10 @@ export class CallRegistry {
       sendAudio: settings.sendAudio,
       unreachable: settings.unreachable,
       relayed: settings.link !== null,
-      onRtpReceived: (bytes) => {
+      onRtpReceived: (payload) => {
         call.rtpReceived++;
-        this.listener?.rtp(call, bytes);
+        hearing.push(payload);
+        this.listener?.rtp(call, payload.length);
       },
       onRtpSent: () => call.rtpSent++,
       onConnectionState: (state) => this.onConnectionState(call, state, settings),
@@ -132,7 +139,7 @@ export class CallRegistry {
       answerSdp = withOnlyCandidate(answerSdp, relay.endpoint);
       call.relay = relay.counts;
     }
-    const live: Live = { peer, relay, timers: new Set(), lostTimer: undefined };
+    const live: Live = { peer, hearing, relay, timers: new Set(), lostTimer: undefined };
     this.live.set(call.voiceConnectionId, live);
     this.calls.set(call.voiceConnectionId, call);
     this.after(live, call.expiresAt - Date.now(), () => this.end(call.voiceConnectionId, 'lease-expired'));
@@ -152,6 +159,7 @@ export class CallRegistry {
     for (const timer of live.timers) clearTimeout(timer);
     clearTimeout(live.lostTimer);
     live.relay?.close();
+    live.hearing.free();
     Object.assign(call, { state: 'ended', endReason: reason, endedAt: Date.now(), endRequest });
     const closed = live.peer.close().catch(() => undefined);
     this.closing.add(closed);

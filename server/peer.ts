@@ -25,7 +25,7 @@ export interface PeerOptions {
    * and packet of the agent goes back the way the caller's came (the relay's address, learnt as peer-reflexive).
    */
   relayed: boolean;
-  onRtpReceived(payloadBytes: number): void;
+  onRtpReceived(payload: Buffer): void;
   onRtpSent(): void;
   onConnectionState(state: PeerConnectionState): void;
 }
@@ -66,7 +66,7 @@ export async function answerOffer(offerSdp: string, options: PeerOptions): Promi
   };
   transceiver.onTrack.subscribe((track) => {
     track.onReceiveRtp.subscribe((rtp) => {
-      options.onRtpReceived(rtp.payload.length);
+      options.onRtpReceived(rtp.payload);
       if (options.sendAudio) echo.push(rtp);
     });
   });

@@ -3,7 +3,7 @@
 import { expect, fixture, html } from '@open-wc/testing';
 import '../../src/index.js';
 import type { VoiceCallElement } from '../../src/index.js';
-import { agentCall, agents, faultUrl, inboundAudio, outboundPackets, part, recordEvents, until, watchMicrophones } from '../support/helpers.js';
+import { agentCall, agents, audioBothWays, faultUrl, inboundAudio, part, recordEvents, until, watchMicrophones } from '../support/helpers.js';
 
 const EVENTS = ['voice-call-state-change', 'voice-call-connected', 'voice-call-ended', 'voice-call-error'];
 
@@ -37,18 +37,9 @@ describe('<voice-call> end to end against the reference agent', () => {
     ]);
 
     const pc = el.peerConnection!;
-    const inbound = await until(async () => {
-      const audio = await inboundAudio(pc);
-      return audio.packetsReceived > 20 && audio.bytesReceived > 0 ? audio : null;
-    }, 'agent audio to arrive');
-    expect(inbound.packetsReceived).to.be.greaterThan(20);
-    expect(await outboundPackets(pc)).to.be.greaterThan(0);
-    const seen = await until(async () => {
-      const record = await agentCall(call.voice_connection_id);
-      return record.rtpReceived > 20 ? record : null;
-    }, 'the agent to receive our RTP');
-    expect(seen.rtpSent).to.be.greaterThan(0);
-    expect(seen.sessionId).to.equal('session_e2e');
+    // Decoded, audible sound both ways: the agent hears our microphone, and we hear the agent.
+    await audioBothWays(pc, call.voice_connection_id);
+    expect((await agentCall(call.voice_connection_id)).sessionId).to.equal('session_e2e');
 
     await el.updateComplete;
     expect(part(el, 'lease')!.textContent).to.match(/\d\d:\d\d/);
@@ -72,6 +63,26 @@ describe('<voice-call> end to end against the reference agent', () => {
     expect(durationMs, 'the test waited for audio both ways').to.be.above(100);
     expect(log.of('voice-call-error')).to.have.length(0);
     await until(async () => (await agentCall(call.voice_connection_id)).state === 'ended', 'the agent to end the call');
+  });
+
+  it('tells sound from silence: a muted call moves packets both ways, yet neither side hears anything until unmuted', async () => {
+    const el = await callElement();
+    el.muted = true;
+    await el.start();
+    const pc = el.peerConnection!;
+    const id = el.call!.voice_connection_id;
+    // What the old packet-count checks accepted as "audio both ways": a muted track and its echo.
+    const record = await until(async () => {
+      const call = await agentCall(id);
+      return call.rtpReceived > 50 && call.rtpSent > 20 ? call : null;
+    }, 'packets both ways');
+    expect((await inboundAudio(pc)).packetsReceived).to.be.greaterThan(0);
+    expect(record.heard.audiblePackets, 'the agent decoded only silence').to.equal(0);
+    expect((await inboundAudio(pc)).totalAudioEnergy, 'we decoded only silence').to.be.below(1e-6);
+
+    el.muted = false;
+    await audioBothWays(pc, id);
+    el.hangup();
   });
 
   it('sends exactly the options that were set', async () => {

@@ -4,7 +4,7 @@ import { expect, fixture, html } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
 import '../../src/index.js';
 import type { VoiceCallElement } from '../../src/index.js';
-import { agentCall, agents, nextEvent, part, recordEvents, until, watchMicrophones } from '../support/helpers.js';
+import { agentCall, agents, audioBothWays, audioSoFar, inboundAudio, nextEvent, part, recordEvents, until, watchMicrophones } from '../support/helpers.js';
 
 const STORAGE_KEY = 'voice-call-devices';
 const firefox = navigator.userAgent.includes('Firefox');
@@ -128,11 +128,18 @@ describe('<voice-call> call controls', () => {
     expect(audio.muted).to.be.true;
     expect(sentTrack(el).enabled, 'muting the agent leaves the microphone alone').to.be.true;
 
-    // Silencing the agent does not stop the call or its audio arriving (what captions would be made from).
+    // Silencing the agent does not stop the call, nor the agent hearing us, nor its audio arriving (what
+    // captions would be made from). Chromium decodes only what plays, so sound itself is checked once unmuted.
     const { voice_connection_id: id } = el.call!;
-    const before = (await agentCall(id)).rtpSent;
-    await until(async () => (await agentCall(id)).rtpSent > before + 10, 'the agent to keep sending');
+    const pc = el.peerConnection!;
+    const before = await audioSoFar(pc, id);
+    await until(async () => (await inboundAudio(pc)).packetsReceived > before.inbound.packetsReceived + 10, 'the agent to keep sending');
+    await until(async () => (await agentCall(id)).heard.audiblePackets > before.heard.audiblePackets + 10, 'the agent to keep hearing us');
     expect(el.state).to.equal('connected');
+    el.agentMuted = false;
+    await el.updateComplete;
+    expect(audio.muted).to.be.false;
+    await audioBothWays(pc, id, agents.open, await audioSoFar(pc, id));
 
     el.volume = 7;
     await el.updateComplete;
@@ -166,8 +173,9 @@ describe('<voice-call> call controls', () => {
     expect(el.call!.voice_connection_id).to.equal(id);
     expect(el.state).to.equal('connected');
     expect(mics.streams).to.have.length(2);
-    const before = (await agentCall(id)).rtpReceived;
-    await until(async () => (await agentCall(id)).rtpReceived > before + 10, 'the agent to hear the new microphone');
+    // The agent hears the new microphone (decoded sound, not packets), and we still hear the agent.
+    const pc = el.peerConnection!;
+    await audioBothWays(pc, id, agents.open, await audioSoFar(pc, id));
 
     el.hangup();
     expect(mics.allEnded(), 'every microphone track is stopped at hang-up').to.be.true;

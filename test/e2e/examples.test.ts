@@ -97,13 +97,30 @@ function watchProblems(page: Page): string[] {
   return problems;
 }
 
-/** The element's call as the agent records it, once RTP has flowed both ways; and its id. */
+/**
+ * The element's call as the agent records it, once audible sound was decoded both ways (the agent decoded
+ * our microphone; the page decoded the agent: inbound totalAudioEnergy), and its id. Packet counts would
+ * pass on silence: a muted track sends packets too, and the agent echoes them.
+ */
 async function heardBothWays(page: Page, agent: AgentServer): Promise<{ id: string; call: AgentCall }> {
-  const id = await page.locator('voice-call').evaluate((el) => (el as HTMLElement & { call: { voice_connection_id: string } }).call.voice_connection_id);
+  const element = page.locator('voice-call');
+  const id = await element.evaluate((el) => (el as HTMLElement & { call: { voice_connection_id: string } }).call.voice_connection_id);
   const call = await until(async () => {
     const record = await agentCall(agent, id);
-    return record.rtpReceived > 0 && record.rtpSent > 0 && record;
-  }, 'RTP both ways at the agent');
+    return record.heard.audiblePackets >= 10 && record;
+  }, 'the agent to decode audible audio from the page');
+  await until(
+    () =>
+      element.evaluate(async (el) => {
+        let energy = 0;
+        const stats = await (el as HTMLElement & { peerConnection: RTCPeerConnection }).peerConnection.getStats();
+        stats.forEach((report) => {
+          if (report.type === 'inbound-rtp' && report.kind === 'audio') energy += report.totalAudioEnergy ?? 0;
+        });
+        return energy > 0.001;
+      }),
+    'audible agent audio decoded in the page',
+  );
   return { id, call };
 }
 

@@ -38,6 +38,8 @@ export interface AgentCallRecord {
   endReason: string | null;
   rtpReceived: number;
   rtpSent: number;
+  /** Our audio as the agent decoded it (server/hearing.ts). */
+  heard: { audiblePackets: number; peakLevel: number };
   request: Record<string, unknown>;
   /** Wall-clock ms (this machine's clock, as the page's). */
   endedAt: number | null;
@@ -121,12 +123,57 @@ export async function selectedCandidatePair(pc: RTCPeerConnection) {
   return { pair, local: stats.get(pair.localCandidateId), remote: stats.get(pair.remoteCandidateId) };
 }
 
-export async function outboundPackets(pc: RTCPeerConnection): Promise<number> {
-  let packets = 0;
-  (await pc.getStats()).forEach((report) => {
-    if (report.type === 'outbound-rtp' && (report.kind ?? report.mediaType) === 'audio') packets += report.packetsSent ?? 0;
-  });
-  return packets;
+/**
+ * Decoded audio counts as sound above these. A muted call measures exactly 0 on both; the fake microphones
+ * measured (4 s): Chromium's beeps 10 audible packets a second at the agent and an inbound totalAudioEnergy of
+ * 0.8; Firefox's tone 50 a second and 0.037.
+ */
+const AUDIBLE_ENERGY = 0.001;
+const AUDIBLE_PACKETS = 10;
+
+export interface AudioBothWays {
+  /** This browser's inbound audio (its `totalAudioEnergy` is decoded sound, not packets). */
+  inbound: InboundAudio;
+  /** Our audio as the agent decoded it. */
+  heard: AgentCallRecord['heard'];
+}
+
+/**
+ * Plays a call's remote stream, as a page would. Chromium decodes (and measures) remote audio only while
+ * something plays it out: a headless `CallSession`'s stream, or a muted `<audio>`, shows no inbound energy.
+ * Returns the stop.
+ */
+export function playOut(stream: MediaStream): () => void {
+  const audio = new Audio();
+  audio.srcObject = stream;
+  void audio.play().catch(() => undefined);
+  return () => {
+    audio.pause();
+    audio.srcObject = null;
+  };
+}
+
+/** What both sides have decoded so far: a starting point for `audioBothWays(…, since)`. */
+export async function audioSoFar(pc: RTCPeerConnection, voiceConnectionId: string, base = agents.open): Promise<AudioBothWays> {
+  return { inbound: await inboundAudio(pc), heard: (await agentCall(voiceConnectionId, base)).heard };
+}
+
+/**
+ * Audio both ways, as a person would perceive it: the agent decoded audible sound from our microphone, and
+ * this browser decoded audible sound from the agent (played out: see `playOut`). Packet counts would pass on
+ * silence: a muted track still sends packets, and the agent echoes them. With `since` (an earlier reading),
+ * sound heard after it.
+ */
+export async function audioBothWays(pc: RTCPeerConnection, voiceConnectionId: string, base = agents.open, since?: AudioBothWays): Promise<AudioBothWays> {
+  const inbound = await until(async () => {
+    const audio = await inboundAudio(pc);
+    return audio.totalAudioEnergy > (since?.inbound.totalAudioEnergy ?? 0) + AUDIBLE_ENERGY ? audio : null;
+  }, 'audible agent audio decoded in this browser');
+  const { heard } = await until(async () => {
+    const record = await agentCall(voiceConnectionId, base);
+    return record.heard.audiblePackets >= (since?.heard.audiblePackets ?? 0) + AUDIBLE_PACKETS ? record : null;
+  }, 'the agent to decode audible audio from us');
+  return { inbound, heard };
 }
 
 /** Records the element's events, in order. */
