@@ -46,7 +46,7 @@ export interface CallSessionEvents {
   endrequest: { reason: ServerEndReason; ok: boolean; status: number | null };
   /** The session an agent channel call went into. */
   session: EverrunsSession;
-  /** The link dropped while connected (the grace period runs) or came back. */
+  /** The link dropped while connected (the grace period runs) or the browser went offline (nothing ends), or either came back. */
   reconnecting: { reconnecting: boolean };
   /** A transcript turn was added or changed. */
   transcript: TranscriptChange;
@@ -116,6 +116,8 @@ class Attempt extends AbortController {
   /** When the lease runs out, on the local clock. */
   deadline?: number;
   graceTimer?: ReturnType<typeof setTimeout>;
+  /** The link is lost (the grace timer runs) or the browser says it is offline. */
+  reconnecting?: boolean;
   reason?: EndReason;
   error?: VoiceCallError | null;
   mic?: Promise<MediaStream>;
@@ -203,10 +205,10 @@ export class CallSession extends Emitter<CallSessionEvents> {
   get timings(): CallTimings {
     return this.#attempt?.timings ?? {};
   }
-  /** True while a connected call has lost its link and waits out the grace period to get it back. */
+  /** True while a connected call has lost its link (and waits out the grace period) or the browser says it is offline. */
   get reconnecting(): boolean {
     const attempt = this.#attempt;
-    return !!attempt?.graceTimer && !attempt.signal.aborted;
+    return !!attempt?.reconnecting && !attempt.signal.aborted;
   }
   /** Local-clock time when the lease runs out, or null when there is no call. */
   get leaseDeadline(): number | null {
@@ -450,12 +452,12 @@ export class CallSession extends Emitter<CallSessionEvents> {
       signal,
     );
     const watch = () => {
-      const state = transport?.state === 'closed' ? 'closed' : navigator.onLine && !silent ? pc.connectionState : 'disconnected';
-      if (state === 'closed') this.#finish(attempt, 'remote-ended');
-      else if (state === 'failed') this.#finish(attempt, 'error', fail('webrtc', 'The connection failed.', 'failed'));
+      const state = transport?.state === 'closed' ? 'closed' : silent ? 'disconnected' : pc.connectionState;
+      if (state === 'closed') return this.#finish(attempt, 'remote-ended');
+      if (state === 'failed') return this.#finish(attempt, 'error', fail('webrtc', 'The connection failed.', 'failed'));
       // Back while waiting, or lost while not: Wi-Fi hand-overs and short drops recover on their own, so a
       // lost link gets a bounded chance. Other states (`connecting` in between) change nothing.
-      else if (state === (attempt.graceTimer ? 'connected' : 'disconnected')) {
+      if (state === (attempt.graceTimer ? 'connected' : 'disconnected')) {
         clearTimeout(attempt.graceTimer);
         attempt.graceTimer = attempt.graceTimer
           ? undefined
@@ -464,8 +466,12 @@ export class CallSession extends Emitter<CallSessionEvents> {
               () => this.#finish(attempt, 'error', fail('webrtc', 'The connection was lost. Check your network, then call again.', 'disconnected')),
               signal,
             );
-        this.emit('reconnecting', { reconnecting: !!attempt.graceTimer });
       }
+      // The OS says "offline" seconds before ICE notices a lost link, so it shows "Reconnecting…" early; but
+      // only the connection's own state may end the call: media can still flow (a VPN, a second interface,
+      // a wrong report).
+      const reconnecting = !!attempt.graceTimer || !navigator.onLine;
+      if (reconnecting !== !!attempt.reconnecting) this.emit('reconnecting', { reconnecting: (attempt.reconnecting = reconnecting) });
     };
     pc.addEventListener('connectionstatechange', watch, options);
     transport?.addEventListener('statechange', watch, options);

@@ -43,7 +43,7 @@ const VIEWS: ViewRender[] = [consent, controls, status, error, unblock, lease, p
  * @fires voice-call-transcript - A transcript turn was added or changed. Detail: `{turn, turns}`; a turn is `{role, text, final, interrupted, id}`.
  * @fires voice-call-session - An agent channel call went into a session (created when `session-id` is empty). Detail: the session (`id`, …).
  * @fires voice-call-end-request - The end request to the server finished (it never affects the call). Detail: `{reason, ok, status}`.
- * @fires voice-call-reconnecting - The connected call lost its link (`{reconnecting: true}`; it ends with a `disconnected` error unless the link is back within 5 s) or got it back (`{reconnecting: false}`).
+ * @fires voice-call-reconnecting - The connected call lost its link (`{reconnecting: true}`; it ends with a `disconnected` error unless the link is back within 5 s) or the browser went offline (nothing ends while the connection holds), or either came back (`{reconnecting: false}`).
  *
  * @slot start-label - Content of the call button when it starts a call.
  * @slot hangup-label - Content of the call button when it ends a call.
