@@ -149,8 +149,11 @@ describe('<voice-call> feedback during a call', () => {
 
   it('reads connection quality once a second while connected: property, event, and a compact line formatted with Intl', async () => {
     const el = await connected(agents.open, { lang: 'de' });
-    const first = (await nextEvent<CallStats>(el, 'voice-call-stats', 3000)).detail;
-    expect(el.stats).to.equal(first);
+    const firstEvent = await nextEvent<CallStats>(el, 'voice-call-stats', 3000);
+    expect(el.stats).to.equal(firstEvent.detail);
+    // A reading can come before the first RTCP report (no round trip yet, shown as '–'), on a loaded machine
+    // especially: the figures below are checked on the first reading that has them.
+    const first = await until(() => (el.stats?.rttMs != null && el.stats.jitterMs != null ? el.stats : null), 'a reading with a round trip and jitter');
     expect(first.rttMs).to.be.a('number').and.at.least(0);
     expect(first.jitterMs).to.be.a('number').and.at.least(0);
     expect(first.loss).to.be.within(0, 1);
@@ -159,9 +162,11 @@ describe('<voice-call> feedback during a call', () => {
     expect(first.bytesReceived).to.be.greaterThan(0);
     expect(first.bytesSent).to.be.greaterThan(0);
     await el.updateComplete;
-    const percent = new Intl.NumberFormat('de', { style: 'percent', maximumFractionDigits: 1 }).format(first.loss!);
-    const ms = (value: number) => new Intl.NumberFormat('de', { style: 'unit', unit: 'millisecond', maximumFractionDigits: 1 }).format(value);
-    expect(part(el, 'stats')!.textContent).to.equal(`Round trip ${ms(first.rttMs!)} · Loss ${percent} · Jitter ${ms(first.jitterMs!)}`);
+    // What is shown is the newest reading (one more may have landed since `first`); a missing figure is '–'.
+    const shown = el.stats!;
+    const percent = (value: number | null) => (value === null ? '–' : new Intl.NumberFormat('de', { style: 'percent', maximumFractionDigits: 1 }).format(value));
+    const ms = (value: number | null) => (value === null ? '–' : new Intl.NumberFormat('de', { style: 'unit', unit: 'millisecond', maximumFractionDigits: 1 }).format(value));
+    expect(part(el, 'stats')!.textContent).to.equal(`Round trip ${ms(shown.rttMs)} · Loss ${percent(shown.loss)} · Jitter ${ms(shown.jitterMs)}`);
 
     const second = (await nextEvent<CallStats>(el, 'voice-call-stats', 3000)).detail;
     expect(second.packetsReceived).to.be.greaterThan(first.packetsReceived);
