@@ -36,7 +36,7 @@ export interface AgentCall {
 export interface LinkSettings {
   /** From the moment the call connected. */
   conditions: LinkConditions;
-  /** Everything is dropped for this long, starting a second after the call connected; `null`: never. */
+  /** Everything is dropped for this long, once the agent has sent a second of audio; `null`: never. */
   blackoutMs: number | null;
   /** The loss and jitter stop this long after the call connected; `null`: never. */
   healMs: number | null;
@@ -60,8 +60,11 @@ const LOST_GRACE_MS = 5000;
 /** A call whose caller never connects (an answer it could not use, ICE that cannot work) is freed after this. */
 const CONNECT_TIMEOUT_MS = 30_000;
 const ENDED_CALLS_KEPT = 200;
-/** A blackout waits this long after connecting, so the call has had audio both ways before the link goes. */
-const BLACKOUT_AFTER_MS = 1000;
+/**
+ * A blackout waits until the agent has sent this much audio (a second of it), so the call has had audio both
+ * ways before the link goes, however long a busy machine takes to start the echo.
+ */
+const BLACKOUT_AFTER_PACKETS = 50;
 
 interface Live {
   peer: AgentPeer;
@@ -112,6 +115,8 @@ export class CallRegistry {
       endRequest: null,
       relay: null,
     };
+    // Opened once the agent's candidates are known (below); its blackout starts from the audio sent.
+    let relay: UdpRelay | undefined;
     const peer = await answerOffer(request.sdp, {
       echoDelayMs: settings.echoDelayMs,
       sendAudio: settings.sendAudio,
@@ -122,11 +127,12 @@ export class CallRegistry {
         hearing.push(payload);
         this.listener?.rtp(call, payload.length);
       },
-      onRtpSent: () => call.rtpSent++,
+      onRtpSent: () => {
+        if (++call.rtpSent === BLACKOUT_AFTER_PACKETS && settings.link?.blackoutMs != null) relay?.blackout(settings.link.blackoutMs);
+      },
       onConnectionState: (state) => this.onConnectionState(call, state, settings),
     });
     let answerSdp = peer.answerSdp;
-    let relay: UdpRelay | undefined;
     if (settings.link) {
       try {
         const agent = hostCandidate(answerSdp);
@@ -195,8 +201,7 @@ export class CallRegistry {
         // datagrams arrive out of order (Firefox sends its flight in several), and the widget is tested
         // here for how it lives through a bad link, not for how werift connects over one.
         relay.conditions = link.conditions;
-        const { blackoutMs, healMs } = link;
-        if (blackoutMs !== null) this.after(live, BLACKOUT_AFTER_MS, () => relay.blackout(blackoutMs));
+        const { healMs } = link;
         if (healMs !== null) this.after(live, healMs, () => (relay.conditions = CLEAN_LINK));
       }
       if (settings.remoteCloseMs !== null) {

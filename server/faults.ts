@@ -35,7 +35,7 @@ export const FAULT_MODES = {
   'relay': 'media goes through a UDP relay in the agent process (the answer\'s only candidate is the relay): a clean link unless other relay-* modes say otherwise',
   'relay-loss-<percent>': 'once the call connected, the relay drops that share of packets each way, at random (implies relay)',
   'relay-jitter-<ms>': 'once the call connected, the relay holds each packet for a random 0–<ms>, so packets arrive late and out of order (implies relay)',
-  'relay-blackout-<ms>': 'one second after the call connected, the relay drops everything both ways for <ms> (implies relay)',
+  'relay-blackout-<ms>': 'once the agent has sent a second of audio, the relay drops everything both ways for <ms> (implies relay)',
   'relay-heal-<ms>': 'the relay\'s loss and jitter stop <ms> after the call connected (implies relay)',
   'session-ended-<ms>': 'the event stream says voice.session.ended <ms> after the call connected (the peer stays up)',
   'ended-before-expiry-<ms>': 'the event stream says voice.session.ended (agent_ended) <ms> before the lease runs out, however long connecting took (the peer stays up)',

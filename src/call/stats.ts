@@ -66,34 +66,45 @@ interface Mark {
   at: number;
   received: number;
   lost: number;
-  heard: number;
 }
+
+/**
+ * Nothing at all heard between two readings this far apart, right after the agent's audio, is a lost link:
+ * one stats interval (a second, less its timer's jitter). The agent's audio comes 50 times a second, RTCP
+ * about once a second; readings that a busy page runs close together prove nothing.
+ */
+const LINK_SILENCE_MS = 900;
 
 /**
  * Reads the stats until `signal` aborts, each time after `nextDelay()` ms (the call aligns the readings with
  * the lease's whole seconds, so a view showing both the countdown and the stats renders once a second). A
  * reading that lands after the abort is stale and dropped; a failed one is skipped.
  *
- * Each reading comes with `silent`: the link went quiet. Nothing at all arrived since the reading before (no
- * audio, no RTCP, no ICE answer) right after the agent's audio did, and nothing has since. A quiet agent still
- * sends RTCP and answers ICE checks, so this is a lost link, seen seconds before ICE itself gives up on it.
+ * Each reading comes with `silent`: the link went quiet. Nothing at all arrived (no audio, no RTCP, no ICE
+ * answer) over a whole interval, and the last thing that did was the agent's audio. An agent that stops talking
+ * still sends RTCP and answers ICE checks, so this is a lost link, seen seconds before ICE itself gives up.
  */
 export function pollStats(pc: RTCPeerConnection, nextDelay: () => number, onStats: (stats: CallStats, silent: boolean) => void, signal: AbortSignal): void {
   let timer: ReturnType<typeof setTimeout>;
   // The readings of the loss window, oldest first, plus the one just before it: the window's baseline.
-  const marks: Mark[] = [{ at: performance.now(), received: 0, lost: 0, heard: 0 }];
-  let flowing = false;
-  let silent = false;
+  const marks: Mark[] = [{ at: performance.now(), received: 0, lost: 0 }];
+  /** The reading that last saw something arrive, and whether the agent's audio was among it. */
+  let heardAt = marks[0]!.at;
+  let heardTotal = 0;
+  let audio = false;
   const onReading = ({ stats, heard }: { stats: CallStats; heard: number }) => {
     if (signal.aborted) return;
     const last = marks.at(-1)!;
-    const mark = { at: performance.now(), received: stats.packetsReceived, lost: stats.packetsLost, heard };
-    silent = heard === last.heard && (silent || flowing);
-    flowing = mark.received > last.received;
+    const mark = { at: performance.now(), received: stats.packetsReceived, lost: stats.packetsLost };
+    if (heard !== heardTotal) {
+      heardTotal = heard;
+      heardAt = mark.at;
+      audio = mark.received > last.received;
+    }
     marks.push(mark);
     while (marks[1]!.at <= mark.at - LOSS_WINDOW_MS) marks.shift();
     stats.loss = share(mark.lost - marks[0]!.lost, mark.received - marks[0]!.received);
-    onStats(stats, silent);
+    onStats(stats, audio && mark.at - heardAt >= LINK_SILENCE_MS);
   };
   const schedule = () => {
     timer = setTimeout(() => {

@@ -15,9 +15,13 @@ async function audioArrives(pc: RTCPeerConnection, packets: number, what: string
   await until(async () => (await inboundAudio(pc)).packetsReceived >= before + packets, what, 10_000);
 }
 
+/** Every call of the current test, hung up after it even when it fails (no timers leak into the next one). */
+const calls: { hangup(): void }[] = [];
+
 /** A call on `modes`, with every stats reading and reconnecting change recorded. */
 async function lossyCall(modes: string) {
   const session = new CallSession();
+  calls.push(session);
   const readings: CallStats[] = [];
   const reconnects: boolean[] = [];
   session.on('stats', (stats) => readings.push(stats));
@@ -32,7 +36,10 @@ describe('a bad link: a lossy, jittery relay between the browser and the agent',
   beforeEach(() => {
     resources = watchResources();
   });
-  afterEach(() => resources.restore());
+  afterEach(() => {
+    for (const call of calls.splice(0)) call.hangup();
+    resources.restore();
+  });
 
   for (const percent of [5, 20]) {
     it(`${percent} % loss with 40 ms of jitter: the call stays up, audio keeps arriving, and the stats show about ${percent} % lost`, async () => {
@@ -69,6 +76,7 @@ describe('a bad link: a lossy, jittery relay between the browser and the agent',
 
   it('a 2 s blackout: "Reconnecting…", then connected again with the audio back', async () => {
     const el = await fixture<VoiceCallElement>(html`<voice-call base-url=${faultUrl('relay-blackout-2000')} session-id=${uniqueSession('blackout')}></voice-call>`);
+    calls.push(el);
     const log = recordEvents(el, ['voice-call-reconnecting', 'voice-call-ended']);
     const statuses: string[] = [];
     const status = () => part(el, 'status')!.textContent!;
@@ -96,13 +104,18 @@ describe('a bad link: a lossy, jittery relay between the browser and the agent',
 
   it('a 10 s blackout: the call ends cleanly with `disconnected` after the grace period, before the link comes back', async () => {
     const el = await fixture<VoiceCallElement>(html`<voice-call base-url=${faultUrl('relay-blackout-10000')} session-id=${uniqueSession('blackout')}></voice-call>`);
+    calls.push(el);
     const log = recordEvents(el, ['voice-call-reconnecting', 'voice-call-ended', 'voice-call-error']);
     await el.start();
     const connectedAt = performance.now();
-    await until(() => log.of('voice-call-ended').length > 0, 'the call to end', 15_000);
-    // The blackout starts a second after the connect and lasts 10 s: the call must not outlive it.
+    await until(() => log.of('voice-call-ended').length > 0, 'the call to end', 16_000);
+    // The blackout starts once the agent has sent a second of audio (1.4 s after the connect at the earliest)
+    // and lasts 10 s: the call must end before the link comes back, a grace period after the loss showed.
+    const [lost] = log.of('voice-call-reconnecting');
     const endedAfter = performance.now() - connectedAt;
     expect(endedAfter, `ended ${Math.round(endedAfter)} ms after connecting`).to.be.below(11_000);
+    const grace = log.of('voice-call-ended')[0]!.timeStamp - lost!.timeStamp;
+    expect(grace, `ended ${Math.round(grace)} ms after the loss showed`).to.be.within(4500, 6500);
     expect(log.of('voice-call-reconnecting').map((event) => event.detail.reconnecting)).to.deep.equal([true]);
     const [ended] = log.of('voice-call-ended');
     expect(ended!.detail.reason).to.equal('error');
