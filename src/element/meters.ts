@@ -36,7 +36,12 @@ export class Meters implements ReactiveController {
   hostDisconnected(): void {
     this.#observer?.disconnect();
     document.removeEventListener('visibilitychange', this.#run);
-    this.close();
+    this.#stop();
+    // A move (removed and inserted in the same task) keeps the call, so it keeps the context: one closed now
+    // could not be reopened outside a click. A real removal closes it.
+    queueMicrotask(() => {
+      if (!this.#host.isConnected) this.close();
+    });
   }
 
   /** Opens the call's context; call it synchronously inside the user's gesture. */

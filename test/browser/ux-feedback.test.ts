@@ -110,6 +110,36 @@ describe('<voice-call> feedback during a call', () => {
     await until(() => contexts.open().length === 0, 'every AudioContext to close');
   });
 
+  it('keeps metering after the element is moved in the DOM (the call goes on, and so do the meters)', async () => {
+    const el = await connected();
+    const elsewhere = document.createElement('section');
+    document.body.append(elsewhere);
+    try {
+      // A move is a removal and an insertion in the same task.
+      elsewhere.append(el);
+      await el.updateComplete;
+      expect(el.state).to.equal('connected');
+      expect(contexts.open(), 'the meters’ context stays open across a move').to.have.length(1);
+      if (!firefox) {
+        // Headless Firefox keeps every AudioContext suspended (NOTES.md): only Chromium has samples to draw.
+        const before = meters.writes(el, 1500);
+        expect((await before)['input-level'] ?? 0, 'your level still moves after the move').to.be.above(0);
+        await until(() => level(el, 'output-level') > 0, 'the agent level to move');
+      }
+    } finally {
+      el.hangup();
+      elsewhere.remove();
+    }
+    await until(() => contexts.open().length === 0, 'the AudioContext to close at hang-up');
+  });
+
+  it('closes the meters’ AudioContext when the element is removed for good', async () => {
+    const el = await connected();
+    el.remove();
+    await until(() => contexts.open().length === 0, 'the AudioContext to close');
+    expect(el.state).to.equal('ended');
+  });
+
   it('asks for the microphone before opening the meters’ AudioContext, and opens it inside the click', async () => {
     // A page's first AudioContext takes tens of ms to open; asked first, the microphone request runs meanwhile.
     const wrapper = await fixture<HTMLDivElement>(html`<div><voice-call base-url=${agents.open} session-id="session_feedback"></voice-call></div>`);
