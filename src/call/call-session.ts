@@ -4,7 +4,7 @@ import { followSession, type SessionEvent } from '../api/sse.js';
 import type { ApiConfig, CallOptions, EverrunsSession, VoiceCallInfo } from '../api/types.js';
 import { after, waitForConnected } from './connection.js';
 import { Emitter } from './emitter.js';
-import { waitForIceGathering } from './ice.js';
+import { hasTurn, waitForIceGathering } from './ice.js';
 import { armLease } from './lease.js';
 import { DEFAULT_AUDIO_CONSTRAINTS, acquireMicrophone, stopTracks, type GetUserMedia } from './microphone.js';
 import { isActive, type CallState, type EndReason } from './states.js';
@@ -334,6 +334,10 @@ export class CallSession extends Emitter<CallSessionEvents> {
       // Without a session or an agent channel there is no URL to post to (it would read as a 404).
       if (!config.sessionId && !(config.agentId && config.channelId)) {
         throw fail('config', 'Nothing to call: set session-id, or agent-id and channel-id.', 'missing-session');
+      }
+      // Relay only, with no relay to go through: nothing could ever connect.
+      if (config.iceTransportPolicy === 'relay' && !hasTurn(config.iceServers)) {
+        throw fail('config', 'A relay-only call (ice-transport-policy="relay") needs a TURN server in iceServers.', 'no-turn-server');
       }
       const stream = await this.#mic(attempt);
       if (signal.aborted) return;

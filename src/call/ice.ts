@@ -5,7 +5,7 @@ const SERVER_CANDIDATE = / typ (srflx|relay)/;
 const RELAY_CANDIDATE = / typ relay/;
 
 /** True when `servers` name a TURN server (`turn:` or `turns:`), whose relay candidate is worth waiting for. */
-const hasTurn = (servers: RTCIceServer[] = []) => servers.some(({ urls }) => [urls].flat().some((url) => /^turns?:/i.test(url)));
+export const hasTurn = (servers: RTCIceServer[] = []) => servers.some(({ urls }) => [urls].flat().some((url) => /^turns?:/i.test(url)));
 
 /**
  * Resolves when gathering completes, 100 ms after the first candidate worth waiting for (for its siblings), at

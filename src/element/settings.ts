@@ -30,6 +30,7 @@ export class VoiceCallSettings extends LitElement {
     token: { attribute: false },
     getToken: { attribute: false },
     iceServers: { attribute: false },
+    iceTransportPolicy: { attribute: 'ice-transport-policy' },
     strings: { attribute: false },
     layout: {},
     appearance: {},
@@ -105,6 +106,12 @@ export class VoiceCallSettings extends LitElement {
   /** STUN/TURN servers for the peer connection. */
   iceServers: RTCIceServer[] = [];
 
+  /**
+   * `relay` sends the media only through the TURN servers in `iceServers`, for networks that allow nothing
+   * else (or to hide the caller's address); `all` (the default, also for any other value) lets ICE pick.
+   */
+  iceTransportPolicy: RTCIceTransportPolicy = 'all';
+
   /** Replacement text for any visible string (English by default). */
   strings: Partial<VoiceCallStrings> | null = null;
 
@@ -149,6 +156,8 @@ export function callConfig(settings: VoiceCallSettings): CallConfig {
     baseUrl: settings.baseUrl || DEFAULT_BASE_URL,
     timeoutMs: settings.requestTimeout,
     leaseWarningMs: settings.leaseWarningSeconds * 1000,
+    // As HTML treats an unknown enumerated value: the default, not a call the browser refuses to set up.
+    iceTransportPolicy: settings.iceTransportPolicy === 'relay' ? 'relay' : 'all',
     audio: settings.microphoneId ? { ...DEFAULT_AUDIO_CONSTRAINTS, deviceId: { exact: settings.microphoneId } } : undefined,
   };
 }

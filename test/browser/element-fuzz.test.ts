@@ -51,6 +51,8 @@ const attributes = fc.record(
     'microphone-id': text,
     'speaker-id': text,
     'remember-devices': text,
+    // Mostly a policy that connects: relay without a TURN server fails at once, and the cases must still connect.
+    'ice-transport-policy': fc.oneof({ weight: 3, arbitrary: fc.constant('all') }, { weight: 1, arbitrary: fc.constant('relay') }, { weight: 1, arbitrary: text }),
   },
   { requiredKeys: [] },
 );

@@ -2,9 +2,10 @@
 // the relay transport policy and TURN credentials the call goes through coturn, in both engines; and when TURN
 // servers are given, ICE gathering waits (bounded) for the relay candidate instead of stopping 100 ms after the
 // first server-reflexive one.
-import { expect } from '@open-wc/testing';
-import { CallSession, type CallConfig } from '../../src/index.js';
-import { agentCall, agents, inboundAudio, selectedCandidatePair, uniqueSession, until } from '../support/helpers.js';
+import { expect, fixture, html } from '@open-wc/testing';
+import '../../src/index.js';
+import { CallSession, VoiceCallError, type CallConfig, type VoiceCallElement } from '../../src/index.js';
+import { agentCall, agents, inboundAudio, part, selectedCandidatePair, uniqueSession, until } from '../support/helpers.js';
 import { watchResources } from '../support/leaks.js';
 
 const { turn, slowTurn, deadTurn, natStun } = agents.network;
@@ -62,5 +63,56 @@ describe('a relay-only network (TURN)', function () {
     expect(session.state, 'the call connects without the relay').to.equal('connected');
     session.hangup();
     await resources.released();
+  });
+
+  describe('<voice-call ice-transport-policy>', () => {
+    it('the attribute with TURN credentials in iceServers: connected through the relay, audio both ways', async () => {
+      const el = await fixture<VoiceCallElement>(html`<voice-call base-url=${agents.open} session-id=${uniqueSession('turn')} ice-transport-policy="relay"></voice-call>`);
+      el.iceServers = [turn];
+      expect(el.iceTransportPolicy).to.equal('relay');
+      await el.start();
+      await el.updateComplete;
+      expect(part(el, 'status')!.textContent).to.equal('Connected');
+      const pc = el.peerConnection!;
+      const selected = await until(() => selectedCandidatePair(pc), 'a selected candidate pair');
+      expect(selected.local.candidateType).to.equal('relay');
+      await until(async () => (await inboundAudio(pc)).packetsReceived > 20, "the agent's audio through the relay");
+      const record = await agentCall(el.call!.voice_connection_id);
+      expect(candidateTypes(record.request.sdp as string)).to.satisfy((types: string[]) => types.length > 0 && types.every((type) => type === 'relay'));
+      el.hangup();
+      await resources.released();
+    });
+
+    it('the property: the offer carries relay candidates only', async () => {
+      const el = await fixture<VoiceCallElement>(html`<voice-call base-url=${agents.open} session-id=${uniqueSession('turn')}></voice-call>`);
+      expect(el.iceTransportPolicy, 'the default').to.equal('all');
+      el.iceTransportPolicy = 'relay';
+      el.iceServers = [turn];
+      await el.start();
+      const record = await agentCall(el.call!.voice_connection_id);
+      expect(candidateTypes(record.request.sdp as string)).to.satisfy((types: string[]) => types.length > 0 && types.every((type) => type === 'relay'));
+      el.hangup();
+      await resources.released();
+    });
+
+    it('relay with no TURN server fails at once as a config error, before the microphone is asked for', async () => {
+      const el = await fixture<VoiceCallElement>(html`<voice-call base-url=${agents.open} session-id=${uniqueSession('turn')} ice-transport-policy="relay"></voice-call>`);
+      el.iceServers = [{ urls: natStun }];
+      const error = await el.start().then(() => null, (e: unknown) => e);
+      expect(error).to.be.instanceOf(VoiceCallError);
+      expect(error).to.include({ kind: 'config', code: 'no-turn-server' });
+      expect(resources.mics.granted, 'no microphone asked for').to.equal(0);
+      expect(el.state).to.equal('error');
+      await resources.released();
+    });
+
+    it('an unknown value is the default: ICE picks any path', async () => {
+      const el = await fixture<VoiceCallElement>(html`<voice-call base-url=${agents.open} session-id=${uniqueSession('turn')} ice-transport-policy="relay-please"></voice-call>`);
+      await el.start();
+      const record = await agentCall(el.call!.voice_connection_id);
+      expect(candidateTypes(record.request.sdp as string)).to.include('host');
+      el.hangup();
+      await resources.released();
+    });
   });
 });
