@@ -40,7 +40,8 @@ function faultPrefix(): string {
 
 const TEXT_ATTRIBUTES = [
   'session-id', 'agent-id', 'channel-id', 'model', 'voice', 'instructions', 'provider-id', 'reasoning-effort', 'org-id',
-  'lease-warning', 'request-timeout', 'credentials', 'layout', 'appearance', 'volume', 'microphone-id', 'speaker-id',
+  'lease-warning', 'request-timeout', 'credentials', 'layout', 'placement', 'appearance', 'volume', 'microphone-id', 'speaker-id',
+  'consent', 'consent-key',
 ];
 const BOOLEAN_ATTRIBUTES = ['muted', 'agent-muted', 'remember-devices', 'transcript'];
 

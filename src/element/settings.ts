@@ -39,6 +39,7 @@ export class VoiceCallSettings extends LitElement {
     microphoneId: { attribute: 'microphone-id' },
     speakerId: { attribute: 'speaker-id' },
     rememberDevices: { attribute: 'remember-devices', type: Boolean },
+    placement: {},
     consent: {},
     consentKey: { attribute: 'consent-key' },
   };
@@ -115,8 +116,15 @@ export class VoiceCallSettings extends LitElement {
   /** Replacement text for any visible string (English by default). */
   strings: Partial<VoiceCallStrings> | null = null;
 
-  /** `full` (pickers, levels, stats, details while connected) or `compact` (one row). */
-  layout: 'full' | 'compact' = 'full';
+  /**
+   * `card` (the default: the call button, the state, model, voice and time left at a glance, the rest one
+   * click away in the details), `full` (the QA panel: pickers, levels and stats in view), `compact` (one
+   * row) or `launcher` (a round button fixed in a corner that opens the card).
+   */
+  layout: 'card' | 'full' | 'compact' | 'launcher' = 'card';
+
+  /** With `layout="launcher"`: the viewport corner, `bottom-right`, `bottom-left`, `top-right` or `top-left`. */
+  placement = 'bottom-right';
 
   /** `none` renders no chrome at all, for hosts that build their own UI on the events; the agent still plays. */
   appearance: 'auto' | 'none' = 'auto';

@@ -46,6 +46,9 @@ export interface VoiceCallStrings {
   /** The consent's buttons (with the `consent` attribute or slot). */
   accept: string;
   decline: string;
+  /** The launcher's round button and its card (`layout="launcher"`), and the card's close button. */
+  launcher: string;
+  close: string;
 }
 
 export const DEFAULT_STRINGS: VoiceCallStrings = {
@@ -96,6 +99,8 @@ export const DEFAULT_STRINGS: VoiceCallStrings = {
   interrupted: '(interrupted)',
   accept: 'Accept',
   decline: 'Decline',
+  launcher: 'Voice call',
+  close: 'Close',
 };
 
 /** Shallow-merges host overrides over the defaults, one level deep for the nested tables. */

@@ -70,6 +70,7 @@ export const styles = css`
     background: none;
   }
   [part='button'],
+  [part='accept'],
   [aria-pressed='true'] {
     font-weight: 600;
     border: none;
@@ -95,8 +96,28 @@ export const styles = css`
   [part='error'] {
     color: var(--_danger);
   }
+  [part='glance'] {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    gap: 0.25em 0.5em;
+  }
+  [part~='chip'] {
+    padding: 0 0.6em;
+    border: 1px solid var(--_border);
+    border-radius: 999px;
+  }
   [part='lease'] {
     font-variant-numeric: tabular-nums;
+  }
+  /* Read by screen readers, not shown: which chip is the model and which the voice. */
+  [part='chip-label'] {
+    position: absolute;
+    width: 1px;
+    height: 1px;
+    overflow: hidden;
+    clip-path: inset(50%);
+    white-space: nowrap;
   }
   :host([lease-ending]) [part='lease'] {
     color: var(--_danger);
@@ -162,5 +183,90 @@ export const styles = css`
   }
   p {
     margin: 0.25em 0;
+  }
+  /* The card, the default layout: one large call button. */
+  .card [part='button'] {
+    padding: 0 1.5em;
+    font-size: 1.1em;
+  }
+  details > :not(summary) {
+    margin-top: 0.5em;
+  }
+  /* The launcher: a round button in a corner, clear of notches and home bars, and the card beside it. */
+  .launcher {
+    position: fixed;
+    z-index: 1000;
+    bottom: calc(1em + env(safe-area-inset-bottom));
+    right: calc(1em + env(safe-area-inset-right));
+    display: flex;
+    flex-direction: column-reverse;
+    align-items: flex-end;
+    gap: 0.75em;
+  }
+  .top-right,
+  .top-left {
+    bottom: auto;
+    top: calc(1em + env(safe-area-inset-top));
+    flex-direction: column;
+  }
+  .bottom-left,
+  .top-left {
+    right: auto;
+    left: calc(1em + env(safe-area-inset-left));
+    align-items: flex-start;
+  }
+  [part='launcher'] {
+    position: relative;
+    width: 3.5em;
+    height: 3.5em;
+    padding: 0;
+    border: none;
+    border-radius: 50%;
+    background: var(--_accent);
+    color: var(--_bg);
+    box-shadow: 0 2px 8px #0006;
+  }
+  svg {
+    width: 1.75em;
+    vertical-align: middle;
+    fill: none;
+    stroke: currentColor;
+    stroke-width: 2;
+  }
+  /* A call is live: a badge on the round button, whether the card is open or not. */
+  :host([state^='req']) [part='launcher']::after,
+  :host([state^='conn']) [part='launcher']::after {
+    content: '';
+    position: absolute;
+    top: 0;
+    right: 0;
+    width: 0.9em;
+    height: 0.9em;
+    border: 2px solid var(--_bg);
+    border-radius: 50%;
+    background: var(--_danger);
+  }
+  .launcher [part='base'] {
+    position: relative;
+    box-sizing: border-box;
+    width: min(24em, calc(100vw - 2em - env(safe-area-inset-left) - env(safe-area-inset-right)));
+    max-height: calc(100vh - 6.5em - env(safe-area-inset-top) - env(safe-area-inset-bottom));
+    overflow: auto;
+    box-shadow: 0 4px 16px #0004;
+  }
+  /* Its display above would otherwise show a closed card. */
+  [part='base'][hidden] {
+    display: none;
+  }
+  /* In the card's corner, beside the call button's row rather than on a row of its own. */
+  [part='close'] {
+    position: absolute;
+    top: 0.4em;
+    right: 0.4em;
+    min-height: 2em;
+    padding: 0 0.5em;
+    border: none;
+    font-size: 1.25em;
+    line-height: 1;
   }
 `;

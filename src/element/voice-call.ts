@@ -7,6 +7,7 @@ import type { CallStats } from '../call/stats.js';
 import { CallController } from './call-controller.js';
 import { Consent, consent } from './consent.js';
 import { Devices } from './devices.js';
+import { Launcher, launcher } from './launcher.js';
 import { VoiceCallEvent, emit } from './events.js';
 import { Meters } from './meters.js';
 import { Playback } from './playback.js';
@@ -15,12 +16,12 @@ import { mergeStrings } from './strings.js';
 import { styles } from './voice-call.styles.js';
 import { controls, unblock } from './views/controls.js';
 import { details, panel, stats } from './views/panel.js';
-import { error, lease, status } from './views/status.js';
+import { error, glance, status } from './views/status.js';
 import { TranscriptLog, transcript } from './views/transcript.js';
 import type { View, ViewRender } from './views/view.js';
 
 /** The views inside `part="base"`, top to bottom; each renders itself or `nothing`. */
-const VIEWS: ViewRender[] = [consent, controls, status, error, unblock, lease, panel, stats, details, transcript];
+const VIEWS: ViewRender[] = [consent, controls, status, error, unblock, glance, panel, stats, details, transcript];
 
 /**
  * A realtime voice call with an Everruns agent over WebRTC.
@@ -49,14 +50,17 @@ const VIEWS: ViewRender[] = [consent, controls, status, error, unblock, lease, p
  * @slot hangup-label - Content of the call button when it ends a call.
  * @slot consent - Rich consent text (links allowed) shown before a call with Accept and Decline; replaces the `consent` attribute's text.
  *
- * @csspart base - The wrapper around everything (absent with `appearance="none"`).
+ * @csspart base - The wrapper around everything (absent with `appearance="none"`); with `layout="launcher"`, the card (`role="dialog"`).
+ * @csspart launcher - With `layout="launcher"`: the round button fixed in a corner that opens the card (`aria-expanded`); a badge while a call is live.
+ * @csspart close - With `layout="launcher"`: the card's close button (the call goes on).
+ * @csspart icon - The launcher's drawn microphone (an inline SVG, stroked in `currentColor`).
  * @csspart controls - The row of call and mute buttons.
  * @csspart button - The call / hang-up button.
  * @csspart mute - The microphone toggle (`aria-pressed`).
  * @csspart status - The state in words (a polite live region).
  * @csspart error - The error message.
  * @csspart unblock - "Tap to hear the agent", shown when the browser blocked playback.
- * @csspart lease - The lease countdown; `time` its value.
+ * @csspart glance - While connected: the `model` and `voice` chips (each also `chip`, with a `chip-label` only screen readers get) and the `lease` countdown, `time` its value.
  * @csspart panel - Full layout, while connected: device pickers, volume and levels.
  * @csspart label - A label in the panel.
  * @csspart microphone - The microphone picker.
@@ -104,6 +108,13 @@ export class VoiceCallElement extends VoiceCallSettings {
     playback: this.#playback,
     transcript: new TranscriptLog(this),
     consent: this.#consent,
+    launcher: new Launcher(this),
+    onKey: (event) => {
+      // M toggles the microphone while one of the widget's buttons has focus (WCAG 2.1.4: focus-scoped).
+      if (event.key.toLowerCase() === 'm' && !(event.ctrlKey || event.metaKey || event.altKey) && (event.target as Element).localName === 'button' && isActive(this.state)) {
+        this.muted = !this.muted;
+      }
+    },
     onButtonClick: (event) => {
       // The second click of a double click (click count 2) must not cancel the call the first one started.
       if (event.detail > 1) return;
@@ -179,13 +190,6 @@ export class VoiceCallElement extends VoiceCallSettings {
     this.#session.hangup();
   }
 
-  /** M toggles the microphone while one of the widget's buttons has focus (WCAG 2.1.4: focus-scoped). */
-  #onKey(event: KeyboardEvent): void {
-    if (event.key.toLowerCase() === 'm' && !(event.ctrlKey || event.metaKey || event.altKey) && (event.target as Element).localName === 'button' && isActive(this.state)) {
-      this.muted = !this.muted;
-    }
-  }
-
   protected override willUpdate(changed: PropertyValues<this>): void {
     this.#devices.willUpdate(changed);
     const session = this.#session;
@@ -208,8 +212,8 @@ export class VoiceCallElement extends VoiceCallSettings {
   override render() {
     const strings = mergeStrings(this.strings);
     const view = this.#view;
-    return html`${
-      this.appearance === 'none' ? nothing : html`<div part="base" class=${this.layout} @keydown=${this.#onKey}>${VIEWS.map((render) => render(view, strings))}</div>`
-    }<audio part="audio" autoplay></audio>`;
+    const views = VIEWS.map((render) => render(view, strings));
+    const chrome = this.layout === 'launcher' ? launcher(view, strings, views) : html`<div part="base" class=${this.layout} @keydown=${view.onKey}>${views}</div>`;
+    return html`${this.appearance === 'none' ? nothing : chrome}<audio part="audio" autoplay></audio>`;
   }
 }

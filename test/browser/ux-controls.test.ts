@@ -9,8 +9,9 @@ import { agentCall, agents, audioBothWays, audioSoFar, inboundAudio, nextEvent, 
 const STORAGE_KEY = 'voice-call-devices';
 const firefox = navigator.userAgent.includes('Firefox');
 
+/** A connected call in the QA layout, where the panel's controls are in view (the default card keeps them in the details). */
 async function connected(): Promise<VoiceCallElement> {
-  const el = await fixture<VoiceCallElement>(html`<voice-call base-url=${agents.open} session-id="session_ux"></voice-call>`);
+  const el = await fixture<VoiceCallElement>(html`<voice-call layout="full" base-url=${agents.open} session-id="session_ux"></voice-call>`);
   await el.start();
   await el.updateComplete;
   return el;

@@ -67,7 +67,8 @@ export function compareWithReference(name: string, png: Buffer): Comparison {
 
 /**
  * Takes a screenshot of `target` and asserts it matches the committed reference `name` (with
- * UPDATE_SCREENSHOTS=1 it becomes the reference instead). Every run leaves its screenshot in RESULT_DIR.
+ * UPDATE_SCREENSHOTS=1 it becomes the reference instead, when it differs). Every run leaves its screenshot in
+ * RESULT_DIR.
  */
 export async function expectScreenshot(target: Page | Locator, name: string, options: ShotOptions = {}): Promise<void> {
   mkdirSync(RESULT_DIR, { recursive: true });
@@ -75,8 +76,11 @@ export async function expectScreenshot(target: Page | Locator, name: string, opt
   let png = await capture(target, options);
   writeFileSync(`${RESULT_DIR}${name}.png`, png);
   if (updating) {
+    // A reference that still matches stays as it is: a refresh commits only the looks that changed.
+    const reference = `${REFERENCE_DIR}${name}.png`;
+    if (existsSync(reference) && matches(compareWithReference(name, png))) return;
     mkdirSync(REFERENCE_DIR, { recursive: true });
-    writeFileSync(`${REFERENCE_DIR}${name}.png`, png);
+    writeFileSync(reference, png);
     return;
   }
   let comparison = compareWithReference(name, png);

@@ -19,11 +19,17 @@ function picker({ host, devices }: View, part: 'microphone' | 'speaker', label: 
     : nothing;
 }
 
-/** Whether the full layout's connected views (panel, stats, details) show. */
+/** Whether the connected views (panel, stats, details) show: in every layout but `compact`. */
 const full = ({ host, session }: View) => session.state === CallState.Connected && !!session.call && host.layout !== 'compact';
 
+/**
+ * The `full` layout (the QA panel) shows the devices, volume, levels and stats in the first view; the
+ * default card and the launcher keep them one click away, inside the details.
+ */
+const inline = ({ host }: View) => host.layout === 'full';
+
 /** Device pickers, the agent's volume and mute, and both level meters. */
-export const panel: ViewRender = (view, strings) => {
+const settings: ViewRender = (view, strings) => {
   if (!full(view)) return nothing;
   const { host, session } = view;
   const level = (which: string) => html`<div part="level ${which}-level" aria-hidden="true"></div>`;
@@ -40,7 +46,7 @@ export const panel: ViewRender = (view, strings) => {
 };
 
 /** Round trip, loss and jitter, formatted for the page's language. */
-export const stats: ViewRender = (view, strings) => {
+const quality: ViewRender = (view, strings) => {
   const { stats } = view.session;
   if (!full(view) || !stats) return nothing;
   const locale = view.host.closest<HTMLElement>('[lang]')?.lang || undefined;
@@ -48,7 +54,10 @@ export const stats: ViewRender = (view, strings) => {
   return html`<div part="stats">${strings.rtt} ${format(stats.rttMs, 'millisecond')} · ${strings.loss} ${format(stats.loss)} · ${strings.jitter} ${format(stats.jitterMs, 'millisecond')}</div>`;
 };
 
-/** Model, voice, provider and ids, one click away in a disclosure. */
+export const panel: ViewRender = (view, strings) => (inline(view) ? settings(view, strings) : nothing);
+export const stats: ViewRender = (view, strings) => (inline(view) ? quality(view, strings) : nothing);
+
+/** Model, voice, provider and ids, one click away in a disclosure (with the settings and stats, but in `full`). */
 export const details: ViewRender = (view, strings) => {
   const { call } = view.session;
   if (!full(view) || !call) return nothing;
@@ -60,7 +69,9 @@ export const details: ViewRender = (view, strings) => {
     [strings.voiceConnectionId, call.voice_connection_id],
     [strings.providerCallId, call.provider_call_id],
   ];
-  return html`<details part="details"><summary part="summary">${strings.details}</summary><dl part="list">${
+  return html`<details part="details"><summary part="summary">${strings.details}</summary>${
+    inline(view) ? nothing : [settings(view, strings), quality(view, strings)]
+  }<dl part="list">${
     rows.map(([label, value]) => (value ? html`<dt part="term">${label}</dt><dd part="value">${value}</dd>` : nothing))
   }</dl></details>`;
 };

@@ -22,8 +22,15 @@ export const error: ViewRender = ({ session }, { errors }) => {
   return error ? html`<div part="error" role="alert">${own(errors, error.code) ?? own(errors, error.status) ?? own(errors, error.kind) ?? error.message}</div>` : nothing;
 };
 
-/** The lease countdown, while connected. */
-export const lease: ViewRender = ({ clock }, strings) => {
+/**
+ * At a glance, while connected: the model, the voice and the time left, without opening anything (the
+ * details keep the ids and the rest). Model and voice are chips, named for screen readers by hidden labels.
+ */
+export const glance: ViewRender = ({ session, clock }, strings) => {
   const remaining = clock.remainingMs();
-  return remaining === null ? nothing : html`<div part="lease">${strings.timeLeft}: <time part="time">${formatRemaining(remaining)}</time></div>`;
+  const chip = (part: string, label: string, value: string | undefined) =>
+    value ? html`<span part="chip ${part}"><span part="chip-label">${label}: </span>${value}</span>` : nothing;
+  return remaining === null
+    ? nothing
+    : html`<div part="glance">${chip('model', strings.model, session.call?.model)}${chip('voice', strings.voice, session.call?.voice)}<span part="lease">${strings.timeLeft}: <time part="time">${formatRemaining(remaining)}</time></span></div>`;
 };

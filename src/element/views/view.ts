@@ -2,6 +2,7 @@ import type { CallSession } from '../../call/call-session.js';
 import type { CallController } from '../call-controller.js';
 import type { Consent } from '../consent.js';
 import type { Devices } from '../devices.js';
+import type { Launcher } from '../launcher.js';
 import type { Playback } from '../playback.js';
 import type { VoiceCallStrings } from '../strings.js';
 import type { VoiceCallElement } from '../voice-call.js';
@@ -21,6 +22,9 @@ export interface View {
   playback: Playback;
   transcript: TranscriptLog;
   consent: Consent;
+  launcher: Launcher;
+  /** Keys on the widget: M toggles the microphone. */
+  onKey(event: KeyboardEvent): void;
   /** The call button: starts a call, or ends the one that is starting or up. */
   onButtonClick(event: MouseEvent): void;
   /** The call button was hovered or focused: prepares the call with `prewarm`. */
