@@ -34,6 +34,9 @@ const waitForState = (page: Page, wanted: string) =>
 const liveParts = (page: Page) =>
   ['[part=time]', '[part=stats]', '[part~=level]'].map((selector) => page.locator(`voice-call ${selector}`).filter({ visible: true }));
 
+/** Waits for the stats line, which the full layout shows from the first reading, a second after connecting. */
+const statsShown = (page: Page) => page.locator('voice-call [part=stats]').waitFor({ timeout: 15_000 });
+
 /** The widget compared with its reference screenshot `name`, its live parts masked. */
 const shot = (page: Page, name: string) => expectScreenshot(page.locator('voice-call'), name, { mask: liveParts(page) });
 
@@ -170,6 +173,8 @@ describe('demo page', () => {
     try {
       await page.locator('voice-call').locator('[part=button]').click();
       await page.waitForFunction(() => document.querySelector('voice-call')!.hasAttribute('lease-ending'), null, { timeout: 15_000 });
+      // The stats line comes a second after connecting: without it the widget is a line shorter.
+      await statsShown(page);
       assert.equal(await page.locator('voice-call [part=status]').textContent(), 'Connected · The call ends soon');
       await shot(page, 'lease-warning');
       await page.locator('voice-call').getByRole('button', { name: 'Hang up' }).click();
@@ -212,6 +217,7 @@ describe('demo page', () => {
     // After the tests before, the button reads "Call again".
     await widget.locator('[part=button]').click();
     await waitForState(page, 'connected');
+    await statsShown(page);
     try {
       // Back within the 5 s grace period: the same call goes on.
       await context.setOffline(true);
