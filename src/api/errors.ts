@@ -1,6 +1,8 @@
 /** What went wrong, coarsely: hosts branch on this, users read `message`. */
 export const ErrorKind = {
   Microphone: 'microphone',
+  /** The chosen speaker could not be used (`setSinkId` refused it); the call goes on. */
+  Speaker: 'speaker',
   Http: 'http',
   Protocol: 'protocol',
   Network: 'network',

@@ -1,4 +1,5 @@
 import type { PropertyValues, ReactiveController } from 'lit';
+import type { VoiceCallError } from '../api/errors.js';
 import type { CallSession } from '../call/call-session.js';
 import { VoiceCallEvent, emit } from './events.js';
 import type { VoiceCallSettings } from './settings.js';
@@ -15,6 +16,8 @@ export class Devices implements ReactiveController {
   list: MediaDeviceInfo[] = [];
   readonly #host: VoiceCallSettings;
   readonly #session: CallSession;
+  /** `microphoneId` was just set back after a failed switch. */
+  #reverted = false;
 
   constructor(host: VoiceCallSettings, session: CallSession) {
     this.#host = host;
@@ -58,14 +61,26 @@ export class Devices implements ReactiveController {
       // Storage can be off (privacy modes, sandboxed frames); the choice then lasts for this page only.
     }
     const { microphoneId } = host;
+    const previous = changed.get('microphoneId');
+    // The property went back to the microphone the call is still on: nothing to switch or announce.
+    if (this.#reverted) this.#reverted = false;
     // An old value of undefined is the first update: the initial values are no change to announce.
-    if (changed.get('microphoneId') !== undefined) {
+    else if (previous !== undefined) {
       const done = () => emit(host, VoiceCallEvent.DeviceChange, { kind: 'audioinput', deviceId: microphoneId });
       if (microphoneId && session.localStream) {
-        session.switchMicrophone(microphoneId).then(() => {
-          done();
-          host.requestUpdate();
-        }, () => undefined);
+        session.switchMicrophone(microphoneId).then(
+          () => {
+            done();
+            host.requestUpdate();
+          },
+          (error: VoiceCallError) => {
+            // The call stays on the old microphone: so must the property, and the page hears why (the call goes on).
+            if (host.microphoneId !== microphoneId) return;
+            this.#reverted = true;
+            host.microphoneId = previous;
+            emit(host, VoiceCallEvent.Error, error);
+          },
+        );
       } else done();
     }
   }

@@ -1,4 +1,5 @@
 import type { PropertyValues } from 'lit';
+import { VoiceCallError } from '../api/errors.js';
 import type { CallSession } from '../call/call-session.js';
 import { VoiceCallEvent, emit } from './events.js';
 import type { VoiceCallSettings } from './settings.js';
@@ -10,6 +11,8 @@ import type { VoiceCallSettings } from './settings.js';
 export class Playback {
   /** The browser refused to play the agent without a user gesture. */
   blocked = false;
+  /** `speakerId` was just set back after the browser refused the new one. */
+  #reverted = false;
   readonly #host: VoiceCallSettings;
   readonly #session: CallSession;
 
@@ -57,11 +60,23 @@ export class Playback {
     this.bind(false);
     audio.volume = host.volume >= 0 ? Math.min(1, host.volume) : 1;
     audio.muted = host.agentMuted;
-    if (changed.has('speakerId')) {
-      audio.setSinkId?.(speakerId ?? '').then(() => {
-        // An old value of undefined is the first update: the initial value is no change to announce.
-        if (changed.get('speakerId') !== undefined) emit(host, VoiceCallEvent.DeviceChange, { kind: 'audiooutput', deviceId: speakerId });
-      }, () => undefined);
+    // The property went back to the speaker still in use: nothing to apply or announce.
+    if (this.#reverted) this.#reverted = false;
+    else if (changed.has('speakerId')) {
+      const previous = changed.get('speakerId');
+      audio.setSinkId?.(speakerId ?? '').then(
+        () => {
+          // An old value of undefined is the first update: the initial value is no change to announce.
+          if (previous !== undefined) emit(host, VoiceCallEvent.DeviceChange, { kind: 'audiooutput', deviceId: speakerId });
+        },
+        (cause: Error) => {
+          // The agent still plays on the old speaker: so the property says, and the page hears why.
+          if (host.speakerId !== speakerId) return;
+          this.#reverted = true;
+          host.speakerId = previous ?? null;
+          emit(host, VoiceCallEvent.Error, new VoiceCallError('speaker', 'The selected speaker could not be used. Choose another.', { code: cause?.name ?? null, cause }));
+        },
+      );
     }
   }
 }

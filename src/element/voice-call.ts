@@ -36,7 +36,7 @@ const VIEWS: ViewRender[] = [consent, controls, status, error, unblock, glance, 
  * @fires voice-call-state-change - On every state transition. Detail: `{state, previous}`.
  * @fires voice-call-connected - Audio is flowing. Detail: the create-call response.
  * @fires voice-call-ended - The call is over. Detail: `{reason, error, durationMs, agentReason}`; reason is `hangup`, `lease-expired`, `remote-ended`, `error`, `element-removed` or `page-hidden`; `durationMs` is how long the call was connected (`null` if it never was); `agentReason` is the agent's own reason when it ended the call.
- * @fires voice-call-error - The call failed. Detail: a `VoiceCallError` (`kind`, `status`, `serverMessage`, `code`).
+ * @fires voice-call-error - The call failed; or a microphone or speaker switch failed (`kind` `microphone` / `speaker`), the property went back and the call goes on. Detail: a `VoiceCallError` (`kind`, `status`, `serverMessage`, `code`).
  * @fires voice-call-lease-warning - The lease runs out within `lease-warning` seconds. Detail: `{remainingMs}`.
  * @fires voice-call-mute-change - The microphone was muted or unmuted. Detail: `{muted}`.
  * @fires voice-call-device-change - A microphone or speaker was chosen (live during a call). Detail: `{kind, deviceId}`.

@@ -225,6 +225,52 @@ describe('<voice-call> call controls', () => {
     el.hangup();
   });
 
+  it('a microphone switch that fails keeps the call on the old microphone, sets the property back and says why', async () => {
+    const el = await connected();
+    const picker = (await until(() => part(el, 'microphone'), 'the microphone picker')) as HTMLSelectElement;
+    const oldTrack = sentTrack(el);
+    const previous = el.microphoneId;
+    const log = recordEvents(el, ['voice-call-error', 'voice-call-device-change', 'voice-call-ended']);
+    // Fault injection: the next microphone is busy (another app holds it).
+    const devices = navigator.mediaDevices;
+    const original = devices.getUserMedia;
+    devices.getUserMedia = () => Promise.reject(new DOMException('fake busy', 'NotReadableError'));
+    try {
+      const failed = nextEvent<Error>(el, 'voice-call-error');
+      choose(picker, [...picker.options].at(-1)!.value);
+      expect((await failed).detail).to.include({ kind: 'microphone', code: 'NotReadableError' });
+    } finally {
+      devices.getUserMedia = original;
+    }
+    await el.updateComplete;
+    expect(el.microphoneId, 'the property is set back').to.equal(previous);
+    expect(sentTrack(el)).to.equal(oldTrack);
+    expect(oldTrack.readyState).to.equal('live');
+    expect(el.state, 'the call goes on').to.equal('connected');
+    expect(el.error, 'the call did not fail').to.equal(null);
+    expect(log.of('voice-call-device-change'), 'no change announced').to.have.length(0);
+    expect(log.of('voice-call-ended')).to.have.length(0);
+    expect(log.of('voice-call-error')).to.have.length(1);
+    el.hangup();
+  });
+
+  it('a speaker the browser refuses: the property is set back and the page hears why, the call goes on', async () => {
+    const el = await connected();
+    const audio = audioOf(el);
+    if (!audio.setSinkId) return;
+    const log = recordEvents(el, ['voice-call-error', 'voice-call-device-change', 'voice-call-ended']);
+    const failed = nextEvent<Error>(el, 'voice-call-error');
+    el.speakerId = 'no-such-speaker';
+    expect((await failed).detail).to.include({ kind: 'speaker', message: 'The selected speaker could not be used. Choose another.' });
+    await el.updateComplete;
+    expect(el.speakerId, 'the property is set back').to.equal(null);
+    expect(audio.sinkId).to.equal('');
+    expect(el.state).to.equal('connected');
+    expect(log.of('voice-call-device-change')).to.have.length(0);
+    expect(log.of('voice-call-ended')).to.have.length(0);
+    el.hangup();
+  });
+
   it('remembers the devices per origin only when the host opts in with remember-devices', async () => {
     const devices = (await navigator.mediaDevices.enumerateDevices()).filter((device) => device.kind === 'audioinput');
     const chosen = devices.at(-1)!.deviceId;
