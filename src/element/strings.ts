@@ -49,6 +49,14 @@ export interface VoiceCallStrings {
   /** The launcher's round button and its card (`layout="launcher"`), and the card's close button. */
   launcher: string;
   close: string;
+  /** The details' session row (its id has a copy button, as the connection's has). */
+  sessionId: string;
+  /** A copy button before and after copying, and when the browser refused to copy. */
+  copy: string;
+  copied: string;
+  copyFailed: string;
+  /** What the transcript's copy button copies, in its name ("Copy transcript"). */
+  transcriptName: string;
 }
 
 export const DEFAULT_STRINGS: VoiceCallStrings = {
@@ -101,6 +109,11 @@ export const DEFAULT_STRINGS: VoiceCallStrings = {
   decline: 'Decline',
   launcher: 'Voice call',
   close: 'Close',
+  sessionId: 'Session',
+  copy: 'Copy',
+  copied: 'Copied',
+  copyFailed: 'Could not copy',
+  transcriptName: 'transcript',
 };
 
 /** Shallow-merges host overrides over the defaults, one level deep for the nested tables. */

@@ -175,6 +175,12 @@ export const styles = css`
   dd {
     overflow-wrap: anywhere;
   }
+  [part='copy'] {
+    justify-self: start;
+    min-height: 0;
+    margin-left: 0.5em;
+    padding: 0 0.6em;
+  }
   /* The transcript. (The <audio> needs no rule: without controls it is display: none by default.) */
   [role='log'] {
     max-height: var(--voice-call-transcript-height, 12em);

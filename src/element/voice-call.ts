@@ -6,6 +6,7 @@ import { CallState, isActive } from '../call/states.js';
 import type { CallStats } from '../call/stats.js';
 import { CallController } from './call-controller.js';
 import { Consent, consent } from './consent.js';
+import { Copier, copyTranscript } from './copy.js';
 import { Devices } from './devices.js';
 import { Launcher, launcher } from './launcher.js';
 import { VoiceCallEvent, emit } from './events.js';
@@ -21,7 +22,7 @@ import { TranscriptLog, transcript } from './views/transcript.js';
 import type { View, ViewRender } from './views/view.js';
 
 /** The views inside `part="base"`, top to bottom; each renders itself or `nothing`. */
-const VIEWS: ViewRender[] = [consent, controls, status, error, unblock, glance, panel, stats, details, transcript];
+const VIEWS: ViewRender[] = [consent, controls, status, error, unblock, glance, panel, stats, details, transcript, copyTranscript];
 
 /**
  * A realtime voice call with an Everruns agent over WebRTC.
@@ -53,6 +54,7 @@ const VIEWS: ViewRender[] = [consent, controls, status, error, unblock, glance, 
  * @csspart base - The wrapper around everything (absent with `appearance="none"`); with `layout="launcher"`, the card (`role="dialog"`).
  * @csspart launcher - With `layout="launcher"`: the round button fixed in a corner that opens the card (`aria-expanded`); a badge while a call is live.
  * @csspart close - With `layout="launcher"`: the card's close button (the call goes on).
+ * @csspart copy - A copy button: the transcript as text (below it, once it has a turn) and the session and voice connection ids (in the details); it reads "Copied" for 2 s after copying.
  * @csspart icon - The launcher's drawn microphone (an inline SVG, stroked in `currentColor`).
  * @csspart controls - The row of call and mute buttons.
  * @csspart button - The call / hang-up button.
@@ -109,6 +111,7 @@ export class VoiceCallElement extends VoiceCallSettings {
     transcript: new TranscriptLog(this),
     consent: this.#consent,
     launcher: new Launcher(this),
+    copier: new Copier(this),
     onKey: (event) => {
       // M toggles the microphone while one of the widget's buttons has focus (WCAG 2.1.4: focus-scoped).
       if (event.key.toLowerCase() === 'm' && !(event.ctrlKey || event.metaKey || event.altKey) && (event.target as Element).localName === 'button' && isActive(this.state)) {

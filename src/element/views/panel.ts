@@ -1,5 +1,6 @@
 import { html, nothing } from 'lit';
 import { CallState } from '../../call/states.js';
+import { copyButton } from '../copy.js';
 import { toggle } from './controls.js';
 import type { View, ViewRender } from './view.js';
 
@@ -59,19 +60,23 @@ export const stats: ViewRender = (view, strings) => (inline(view) ? quality(view
 
 /** Model, voice, provider and ids, one click away in a disclosure (with the settings and stats, but in `full`). */
 export const details: ViewRender = (view, strings) => {
-  const { call } = view.session;
+  const { call, config } = view.session;
   if (!full(view) || !call) return nothing;
-  const rows: [string, string | null][] = [
+  // The third field marks the ids a support request needs: they get a copy button.
+  const rows: [string, string | null | undefined, boolean?][] = [
     [strings.model, call.model],
     [strings.voice, call.voice],
     [strings.provider, call.provider],
     [strings.reasoningEffort, call.reasoning_effort ?? strings.defaultValue],
-    [strings.voiceConnectionId, call.voice_connection_id],
+    [strings.sessionId, config?.sessionId, true],
+    [strings.voiceConnectionId, call.voice_connection_id, true],
     [strings.providerCallId, call.provider_call_id],
   ];
   return html`<details part="details"><summary part="summary">${strings.details}</summary>${
     inline(view) ? nothing : [settings(view, strings), quality(view, strings)]
   }<dl part="list">${
-    rows.map(([label, value]) => (value ? html`<dt part="term">${label}</dt><dd part="value">${value}</dd>` : nothing))
+    rows.map(([label, value, copyable]) =>
+      value ? html`<dt part="term">${label}</dt><dd part="value">${value}${copyable ? copyButton(view, strings, label, () => value) : nothing}</dd>` : nothing,
+    )
   }</dl></details>`;
 };

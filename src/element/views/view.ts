@@ -1,6 +1,7 @@
 import type { CallSession } from '../../call/call-session.js';
 import type { CallController } from '../call-controller.js';
 import type { Consent } from '../consent.js';
+import type { Copier } from '../copy.js';
 import type { Devices } from '../devices.js';
 import type { Launcher } from '../launcher.js';
 import type { Playback } from '../playback.js';
@@ -23,6 +24,7 @@ export interface View {
   transcript: TranscriptLog;
   consent: Consent;
   launcher: Launcher;
+  copier: Copier;
   /** Keys on the widget: M toggles the microphone. */
   onKey(event: KeyboardEvent): void;
   /** The call button: starts a call, or ends the one that is starting or up. */
