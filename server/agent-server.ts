@@ -1,6 +1,6 @@
 /**
  * The reference agent: the Everruns voice-call routes in front of a real WebRTC peer that echoes the
- * caller's audio. `npm start` serves the demo with it and the browser end-to-end tests call it.
+ * caller's audio (or, in turns mode, answers it) and speaks the `oai-events` data channel. `npm start` serves the demo with it and the browser end-to-end tests call it.
  * Loopback only: it is a test double, not a service.
  */
 import { timingSafeEqual } from 'node:crypto';
@@ -43,8 +43,15 @@ export interface AgentServerOptions {
   sseDisconnectMs?: number;
   /** The `retry_ms` of `disconnecting`. Default 1000. */
   sseRetryMs?: number;
-  /** The scripted lines' pace, per word. Default 150. */
+  /** The session stream's text lines' pace in echo mode, per word. Default 150. */
   wordMs?: number;
+  /**
+   * The agent takes turns like a real one (greets, listens, thinks, answers with the caller's recording)
+   * instead of echoing; the `turns` / `echo` faults choose per call. Default false (echo).
+   */
+  turns?: boolean;
+  /** In turns mode, from the end of the caller's speech to its answer. Default 400. */
+  thinkMs?: number;
 }
 
 export interface AgentServer {
@@ -97,7 +104,13 @@ export async function createAgentServer(options: AgentServerOptions = {}): Promi
     disconnectMs: options.sseDisconnectMs ?? 300_000,
     retryMs: options.sseRetryMs ?? 1000,
   });
-  const conversation = new Conversation((sessionId, type, data) => events.publish(sessionId, type, data), options.wordMs ?? 150);
+  const conversation = new Conversation((sessionId, type, data) => events.publish(sessionId, type, data), {
+    wordMs: options.wordMs ?? 150,
+    echoDelayMs,
+    mode: options.turns ? 'turns' : 'echo',
+    thinkMs: options.thinkMs ?? 400,
+    log,
+  });
   const registry = new CallRegistry(log, conversation);
   // Aborts the waits of delayed requests, so close() does not wait for them.
   const shutdown = new AbortController();
@@ -195,16 +208,16 @@ export async function createAgentServer(options: AgentServerOptions = {}): Promi
     }
     const settings: CallSettings = {
       leaseSeconds: faults.get('lease') ?? leaseSeconds,
-      echoDelayMs,
       sendAudio: !faults.has('no-audio'),
       unreachable: faults.has('no-ice'),
+      application: faults.has('dc-reject') ? 'reject' : faults.has('dc-absent') ? 'absent' : 'accept',
       remoteCloseMs: faults.get('remote-close') ?? null,
       dropMs: faults.get('drop') ?? null,
       link: linkSettings(faults),
     };
     let created: Awaited<ReturnType<CallRegistry['create']>>;
     try {
-      created = await registry.create(sessionId, request, settings);
+      created = await registry.create(sessionId, request, settings, faults);
     } catch (error) {
       if (error instanceof OfferRejectedError) return sendError(res, 400, error.message);
       throw error;
@@ -215,7 +228,6 @@ export async function createAgentServer(options: AgentServerOptions = {}): Promi
       registry.end(call.voiceConnectionId, shutdown.signal.aborted ? 'server-closed' : 'client-aborted');
       return;
     }
-    conversation.track(call, faults);
     const { status, body: response } = callResponse(call, answerSdp, request, v2 ? new Map([...faults, ['v2', null]]) : faults);
     const answer = session ? { session, voice: { ...response, channel_id: channel!.channelId } } : response;
     if (faults.has('stall-body')) return stallBody(res, session ? 201 : status, JSON.stringify(answer), () => registry.end(call.voiceConnectionId, 'client-aborted'));

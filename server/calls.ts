@@ -1,7 +1,18 @@
 /** The agent's calls: each one's peer, lease and end, and a bounded history of ended calls for tests. */
 import { randomBytes } from 'node:crypto';
+import type { RTCDataChannel } from 'werift';
+import type { Faults } from './faults.ts';
 import { Hearing, type Heard } from './hearing.ts';
-import { answerOffer, hostCandidate, withOnlyCandidate, type AgentPeer, type PeerConnectionState } from './peer.ts';
+import {
+  answerOffer,
+  hostCandidate,
+  withOnlyCandidate,
+  type AgentPeer,
+  type ApplicationAnswer,
+  type InboundFrame,
+  type OutboundFrame,
+  type PeerConnectionState,
+} from './peer.ts';
 import { CLEAN_LINK, UdpRelay, type LinkConditions, type RelayCounts } from './relay.ts';
 
 export interface AgentCall {
@@ -44,9 +55,10 @@ export interface LinkSettings {
 
 export interface CallSettings {
   leaseSeconds: number;
-  echoDelayMs: number;
   sendAudio: boolean;
   unreachable: boolean;
+  /** What the answer does with a data channel in the offer. */
+  application: ApplicationAnswer;
   /** Close the agent's peer this long after it connected; `null`: never. */
   remoteCloseMs: number | null;
   /** Drop every packet for this long once connected; `null`: never. */
@@ -74,10 +86,14 @@ interface Live {
   lostTimer: NodeJS.Timeout | undefined;
 }
 
-/** What the voice events (conversation.ts) follow of each call. */
+/** What the conversation (conversation.ts) follows of each call, and how it speaks on it. */
 export interface CallListener {
+  /** A new call, before its answer goes out; `send` sends one frame of the agent's audio. */
+  created(call: AgentCall, faults: Faults, send: (frame: OutboundFrame) => boolean): void;
   connected(call: AgentCall): void;
-  rtp(call: AgentCall, payloadBytes: number): void;
+  audio(call: AgentCall, frame: InboundFrame): void;
+  /** A data channel the caller opened. */
+  channel(call: AgentCall, channel: RTCDataChannel): void;
   ended(call: AgentCall): void;
 }
 
@@ -88,13 +104,14 @@ export class CallRegistry {
 
   constructor(
     private readonly log: (line: string) => void,
-    private readonly listener?: CallListener,
+    private readonly listener: CallListener,
   ) {}
 
   async create(
     sessionId: string,
     request: Record<string, unknown> & { sdp: string },
     settings: CallSettings,
+    faults: Faults,
   ): Promise<{ call: AgentCall; answerSdp: string }> {
     const createdAt = Date.now();
     const hearing = new Hearing();
@@ -118,15 +135,16 @@ export class CallRegistry {
     // Opened once the agent's candidates are known (below); its blackout starts from the audio sent.
     let relay: UdpRelay | undefined;
     const peer = await answerOffer(request.sdp, {
-      echoDelayMs: settings.echoDelayMs,
       sendAudio: settings.sendAudio,
       unreachable: settings.unreachable,
       relayed: settings.link !== null,
-      onRtpReceived: (payload) => {
+      application: settings.application,
+      onAudio: (frame) => {
         call.rtpReceived++;
-        hearing.push(payload);
-        this.listener?.rtp(call, payload.length);
+        hearing.push(frame.payload);
+        this.listener.audio(call, frame);
       },
+      onDataChannel: (channel) => this.listener.channel(call, channel),
       onRtpSent: () => {
         if (++call.rtpSent === BLACKOUT_AFTER_PACKETS && settings.link?.blackoutMs != null) relay?.blackout(settings.link.blackoutMs);
       },
@@ -148,6 +166,7 @@ export class CallRegistry {
     const live: Live = { peer, hearing, relay, timers: new Set(), lostTimer: undefined };
     this.live.set(call.voiceConnectionId, live);
     this.calls.set(call.voiceConnectionId, call);
+    this.listener.created(call, faults, (frame) => peer.send(frame));
     this.after(live, call.expiresAt - Date.now(), () => this.end(call.voiceConnectionId, 'lease-expired'));
     this.after(live, CONNECT_TIMEOUT_MS, () => {
       if (call.state === 'connecting') this.end(call.voiceConnectionId, 'connect-timeout');
@@ -171,7 +190,7 @@ export class CallRegistry {
     this.closing.add(closed);
     void closed.then(() => this.closing.delete(closed));
     this.log(`call ${id} ended: ${reason} (rtp in ${call.rtpReceived}, out ${call.rtpSent})`);
-    this.listener?.ended(call);
+    this.listener.ended(call);
     this.forgetOldCalls();
     return true;
   }
@@ -192,7 +211,7 @@ export class CallRegistry {
       call.state = 'connected';
       call.connectedAt = Date.now();
       this.log(`call ${call.voiceConnectionId} connected after ${call.connectedAt - call.createdAt} ms`);
-      this.listener?.connected(call);
+      this.listener.connected(call);
       if (settings.dropMs !== null) live.peer.drop(settings.dropMs);
       const { link } = settings;
       const { relay } = live;

@@ -1,7 +1,8 @@
 /**
- * Runs the reference agent: `node --import tsx server/cli.ts [--port N] [--lease S] [--token T] [--org ID] [--v2] [--demo]`.
+ * Runs the reference agent: `node --import tsx server/cli.ts [--port N] [--lease S] [--token T] [--org ID] [--v2] [--turns | --echo] [--demo]`.
  * With `--demo` the same server also serves the demo page through Vite, so the page and the agent share
- * one origin. Prints one line with the URL; call logs go to stderr.
+ * one origin, and the agent takes turns like a real one (`--echo` keeps the echo). Prints one line with the
+ * URL; call logs go to stderr.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +12,7 @@ import { createAgentServer, type AgentServer } from './agent-server.ts';
 import { sendError } from './http.ts';
 
 const DEFAULT_PORT = 8787;
-const USAGE = 'usage: node --import tsx server/cli.ts [--port N] [--lease SECONDS] [--token TOKEN] [--org ORG_ID] [--v2] [--demo]';
+const USAGE = 'usage: node --import tsx server/cli.ts [--port N] [--lease SECONDS] [--token TOKEN] [--org ORG_ID] [--v2] [--turns | --echo] [--demo]';
 
 function fail(message: string): never {
   console.error(`${message}\n${USAGE}`);
@@ -35,6 +36,9 @@ try {
       // Require this X-Org-Id; answer create-call as a newer server does.
       org: { type: 'string' },
       v2: { type: 'boolean', default: false },
+      // The agent greets, listens, thinks and answers (the demo's default) instead of echoing at once.
+      turns: { type: 'boolean', default: false },
+      echo: { type: 'boolean', default: false },
       demo: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -42,6 +46,7 @@ try {
 } catch (error) {
   fail((error as Error).message);
 }
+if (args.turns && args.echo) fail('--turns and --echo exclude each other');
 if (args.help) {
   console.log(USAGE);
   process.exit(0);
@@ -69,6 +74,8 @@ try {
     token: args.token,
     orgId: args.org,
     v2: args.v2,
+    // QA sees listening, thinking and speaking for real on the demo; the test suites call an echoing agent.
+    turns: args.turns || (args.demo && !args.echo),
     fallback: args.demo ? demo : undefined,
     log: (line) => console.error(line),
   });

@@ -6,6 +6,8 @@
  * `<…>` marks a whole-number argument. The demo page lists this table, importing this module in the
  * browser: it must stay free of Node imports.
  */
+import { DC_SCRIPTS } from './dc-scripts.ts';
+
 export const FAULT_MODES = {
   'status-<code>': 'answer with that HTTP status and {"error": "reference fault <code>"}',
   'problem-<code>': 'answer with that status as RFC 9457 application/problem+json (429: with retry_after_seconds 12)',
@@ -45,6 +47,15 @@ export const FAULT_MODES = {
   'sse-silent-<ms>': 'the event stream goes quiet (no events, no heartbeats) <ms> after it opened, and stays open',
   'sse-heartbeat-<ms>': 'the event stream sends a heartbeat comment every <ms>',
   'sse-disconnect-<ms>': 'the event stream sends disconnecting with retry_ms <ms> and closes, <ms> after it opened',
+  'turns': 'the agent takes turns like a real one: it greets, records what the caller says, thinks, and plays it back as its answer (cut when the caller talks over it), with every data channel event in step',
+  'echo': 'the agent plays the caller\'s audio straight back, 400 ms later (the default; overrides an agent started in turns mode)',
+  'think-<ms>': 'in turns mode, the agent thinks <ms> before it answers; from 1500 it first says "One moment."',
+  'dc-reject': 'the answer refuses the data channel (port 0 m=application): audio only',
+  'dc-absent': 'the answer leaves the data channel\'s m=application section out, as an older server would (both browsers refuse such an answer as it is)',
+  'dc-close': 'the agent closes the oai-events channel as soon as it opens',
+  'dc-junk': 'the channel carries junk between the real events: not JSON, JSON that is not an object, unknown types, binary, a message over 64 KB',
+  'dc-stuck': 'the channel says response.created and output_audio_buffer.started, then nothing ever again',
+  'dc-script-<n>': 'the channel plays scripted sequence <n> of server/dc-scripts.ts instead of the real events',
 } as const;
 
 export type FaultMode = keyof typeof FAULT_MODES;
@@ -67,7 +78,7 @@ export const PROTOTYPE_CODES = ['constructor', 'toString', '__proto__', 'hasOwnP
 /** The status-setting modes; Node refuses to write a status outside 100–999, and 1xx are not answers. */
 const STATUS_MODES: ReadonlySet<FaultName> = new Set(['status', 'problem', 'empty', 'html', 'text', 'sse-fail']);
 /** Modes whose argument is a duration in ms; bounded like the lease. */
-const MS_MODES: ReadonlySet<FaultName> = new Set(['delay', 'remote-close', 'drop', 'relay-jitter', 'relay-blackout', 'relay-heal']);
+const MS_MODES: ReadonlySet<FaultName> = new Set(['delay', 'remote-close', 'drop', 'relay-jitter', 'relay-blackout', 'relay-heal', 'think']);
 /** Bounded so a lease timer stays within setTimeout's 32-bit range. */
 const MAX_SECONDS = 86_400;
 
@@ -104,6 +115,9 @@ function parseMode(token: string): { name: FaultName; value: number | null } | {
       return { error: `fault ${token}: at most ${MAX_SECONDS} seconds` };
     }
     if (name === 'relay-loss' && value > 100) return { error: `fault ${token}: at most 100 percent` };
+    if (name === 'dc-script' && !Object.hasOwn(DC_SCRIPTS, value)) {
+      return { error: `fault ${token}: no such script; known: ${Object.keys(DC_SCRIPTS).join(', ')}` };
+    }
     if (MS_MODES.has(name) && value > MAX_SECONDS * 1000) {
       return { error: `fault ${token}: at most ${MAX_SECONDS * 1000} ms` };
     }

@@ -1,22 +1,48 @@
 /**
- * The agent's side of one call: a werift peer that answers the caller's offer and plays the caller's own
- * audio back after a delay, so a test can tell real two-way media from silence.
+ * The agent's side of one call: a werift peer that answers the caller's offer, hands up the caller's audio
+ * frames and data channels, and sends the agent's audio frames.
  */
 import { networkInterfaces } from 'node:os';
 import { randomInt } from 'node:crypto';
-import { RTCPeerConnection, RtpHeader, RtpPacket, useOPUS } from 'werift';
+import { RTCPeerConnection, RtpHeader, RtpPacket, useAudioLevelIndication, useOPUS, type RTCDataChannel } from 'werift';
 
 /** Without it a stuck gatherer would hold the HTTP answer forever; host-only gathering takes milliseconds. */
 const ICE_GATHERING_BOUND_MS = 2000;
 const LOOPBACK = '127.0.0.1';
 /** The discard port: nothing listens there, so checks sent to it go nowhere. */
 const CLOSED_PORT = 9;
+/** RFC 6464, the level both browsers put on every audio packet they send: the agent's voice detection reads it. */
+const AUDIO_LEVEL_URI = 'urn:ietf:params:rtp-hdrext:ssrc-audio-level';
 
 export type PeerConnectionState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
 
+/**
+ * What the answer does with the offer's application (SCTP data channel) section: take it (`accept`),
+ * refuse it with port 0 as RFC 3264 says a server without data channels must (`reject`), or leave it out
+ * as an older server that never heard of data channels does (`absent`; browsers refuse such an answer).
+ */
+export type ApplicationAnswer = 'accept' | 'reject' | 'absent';
+
+/** A 20 ms Opus frame of the caller's. */
+export interface InboundFrame {
+  payload: Buffer;
+  /** RFC 6464 level from the caller's header extension (-dBov, 127 silent), `null` when it sent none. */
+  level: number | null;
+  /** RTP timestamp, 48 kHz. */
+  timestamp: number;
+  marker: boolean;
+}
+
+/** A 20 ms Opus frame the agent sends; the peer gives it the stream's sequence number and SSRC. */
+export interface OutboundFrame {
+  payload: Buffer;
+  /** On the sender's own 48 kHz clock; the peer adds the stream's random offset (RFC 3550). */
+  timestamp: number;
+  marker: boolean;
+}
+
 export interface PeerOptions {
-  echoDelayMs: number;
-  /** `false` answers and receives but never sends audio back. */
+  /** `false` answers and receives but never sends audio. */
   sendAudio: boolean;
   /** Answer with candidates that point nowhere and ignore the caller's, so ICE never connects. */
   unreachable: boolean;
@@ -25,13 +51,19 @@ export interface PeerOptions {
    * and packet of the agent goes back the way the caller's came (the relay's address, learnt as peer-reflexive).
    */
   relayed: boolean;
-  onRtpReceived(payload: Buffer): void;
+  application: ApplicationAnswer;
+  onAudio(frame: InboundFrame): void;
+  /** Each frame that went out. */
   onRtpSent(): void;
+  /** A data channel the caller opened. */
+  onDataChannel(channel: RTCDataChannel): void;
   onConnectionState(state: PeerConnectionState): void;
 }
 
 export interface AgentPeer {
   readonly answerSdp: string;
+  /** Sends one frame of the agent's audio; false when the `no-audio` setting swallowed it. */
+  send(frame: OutboundFrame): boolean;
   close(): Promise<void>;
   /** Drops every packet, in and out, for `ms`: a network outage the caller can only notice, not be told of. */
   drop(ms: number): void;
@@ -51,30 +83,35 @@ export async function answerOffer(offerSdp: string, options: PeerOptions): Promi
     // permission for this candidate lets back through the TURN server.
     iceAdditionalHostAddresses: [LOOPBACK],
     codecs: { audio: [useOPUS()] },
+    headerExtensions: { audio: [useAudioLevelIndication()] },
   });
   // Added before the offer is applied so werift binds it to the offer's audio m-line; a transceiver added
   // afterwards would be a second, unoffered m-line and the answer's would be recvonly.
   const transceiver = pc.addTransceiver('audio', { direction: 'sendrecv' });
-  const echo = new DelayedEcho(options.echoDelayMs, (packet) => {
-    void transceiver.sender.sendRtp(packet).catch(() => undefined);
-    options.onRtpSent();
-  });
+  const stamp = new OutboundStamp();
   const close = async () => {
-    echo.stop();
     await sendCloseNotify(pc);
     await pc.close();
   };
   transceiver.onTrack.subscribe((track) => {
-    track.onReceiveRtp.subscribe((rtp) => {
-      options.onRtpReceived(rtp.payload);
-      if (options.sendAudio) echo.push(rtp);
+    track.onReceiveRtp.subscribe((rtp, extensions) => {
+      const level = (extensions?.[AUDIO_LEVEL_URI] as { level?: unknown } | undefined)?.level;
+      options.onAudio({
+        payload: rtp.payload,
+        level: typeof level === 'number' ? level : null,
+        timestamp: rtp.header.timestamp,
+        marker: rtp.header.marker,
+      });
     });
   });
+  pc.onDataChannel.subscribe((channel) => options.onDataChannel(channel));
   pc.connectionStateChange.subscribe((state) => options.onConnectionState(state));
 
+  // werift would answer the application section and start SCTP; for the faults it never sees it.
+  const { sdp: offer, application } = options.application === 'accept' ? { sdp: offerSdp, application: null } : withoutApplication(offerSdp);
   try {
-    const offer = options.relayed ? withoutCandidates(offerSdp, 'still-gathering') : options.unreachable ? withoutCandidates(offerSdp) : withLocalCandidatesOnly(offerSdp);
-    await pc.setRemoteDescription({ type: 'offer', sdp: offer });
+    const candidates = options.relayed ? withoutCandidates(offer, 'still-gathering') : options.unreachable ? withoutCandidates(offer) : withLocalCandidatesOnly(offer);
+    await pc.setRemoteDescription({ type: 'offer', sdp: candidates });
   } catch (error) {
     await close();
     throw new OfferRejectedError(`the SDP offer was refused: ${(error as Error).message}`);
@@ -89,12 +126,35 @@ export async function answerOffer(offerSdp: string, options: PeerOptions): Promi
       });
     }
     await iceGatheringComplete(pc);
-    const answerSdp = pc.localDescription?.sdp;
+    let answerSdp = pc.localDescription?.sdp;
     if (!answerSdp) throw new Error('werift produced no local description');
-    return { answerSdp: options.unreachable ? withCandidatePorts(answerSdp, CLOSED_PORT) : answerSdp, close, drop: (ms) => dropPackets(pc, ms) };
+    if (options.unreachable) answerSdp = withCandidatePorts(answerSdp, CLOSED_PORT);
+    if (application && options.application === 'reject') answerSdp = withRejectedSection(answerSdp, application);
+    const send = (frame: OutboundFrame) => {
+      if (!options.sendAudio) return false;
+      void transceiver.sender.sendRtp(stamp.packet(frame)).catch(() => undefined);
+      options.onRtpSent();
+      return true;
+    };
+    return { answerSdp, send, close, drop: (ms) => dropPackets(pc, ms) };
   } catch (error) {
     await close();
     throw error;
+  }
+}
+
+/**
+ * The agent's outgoing stream as RFC 3550 wants it: its own random sequence and timestamp base, no header
+ * extensions of the caller's. werift's sender then sets the negotiated SSRC and payload type.
+ */
+class OutboundStamp {
+  private sequenceNumber = randomInt(0x10000);
+  private readonly timestampOffset = randomInt(0x1_0000_0000 - 1);
+
+  packet({ payload, timestamp, marker }: OutboundFrame): RtpPacket {
+    this.sequenceNumber = (this.sequenceNumber + 1) & 0xffff;
+    const header = new RtpHeader({ sequenceNumber: this.sequenceNumber, timestamp: (timestamp + this.timestampOffset) >>> 0, marker });
+    return new RtpPacket(header, payload);
   }
 }
 
@@ -164,52 +224,6 @@ function iceGatheringComplete(pc: RTCPeerConnection): Promise<void> {
   });
 }
 
-/**
- * Plays packets back `delayMs` after they arrived, re-stamped as a stream of the agent's own: a fresh
- * random sequence and timestamp base (RFC 3550), no header extensions of the caller's. werift's sender
- * then sets the negotiated SSRC and payload type.
- */
-class DelayedEcho {
-  private readonly queue: { due: number; packet: RtpPacket }[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private sequenceNumber = randomInt(0x10000);
-  private readonly timestampOffset = randomInt(0x1_0000_0000 - 1);
-
-  constructor(
-    private readonly delayMs: number,
-    private readonly send: (packet: RtpPacket) => void,
-  ) {}
-
-  push(rtp: RtpPacket): void {
-    this.sequenceNumber = (this.sequenceNumber + 1) & 0xffff;
-    const header = new RtpHeader({
-      sequenceNumber: this.sequenceNumber,
-      timestamp: (rtp.header.timestamp + this.timestampOffset) >>> 0,
-      marker: rtp.header.marker,
-    });
-    this.queue.push({ due: performance.now() + this.delayMs, packet: new RtpPacket(header, rtp.payload) });
-    if (!this.timer) this.schedule();
-  }
-
-  stop(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.queue.length = 0;
-  }
-
-  private schedule(): void {
-    const next = this.queue[0];
-    if (next) this.timer = setTimeout(this.flush, Math.max(0, next.due - performance.now()));
-  }
-
-  private readonly flush = () => {
-    this.timer = undefined;
-    const now = performance.now();
-    while (this.queue[0] && this.queue[0].due <= now) this.send(this.queue.shift()!.packet);
-    this.schedule();
-  };
-}
-
 const CANDIDATE_ADDRESS = /^a=candidate:\S+ \d+ \S+ \d+ (\S+) /;
 
 /**
@@ -273,4 +287,54 @@ export function withOnlyCandidate(sdp: string, endpoint: { address: string; port
 
 function filterLines(sdp: string, keep: (line: string) => boolean): string {
   return sdp.split(/\r?\n/).filter(keep).join('\r\n');
+}
+
+/** One m-section of an SDP: its lines, the `m=` line first. */
+type Section = string[];
+
+function sectionsOf(sdp: string): { session: string[]; media: Section[] } {
+  const session: string[] = [];
+  const media: Section[] = [];
+  for (const line of sdp.split(/\r?\n/).filter(Boolean)) {
+    if (line.startsWith('m=')) media.push([line]);
+    else (media.at(-1) ?? session).push(line);
+  }
+  return { session, media };
+}
+
+function joinSections(session: string[], media: Section[]): string {
+  return [...session, ...media.flat(), ''].join('\r\n');
+}
+
+/** Where the offer's application section was and what it was called, so the answer can refuse it in place. */
+interface RemovedSection {
+  index: number;
+  mid: string | null;
+}
+
+/** The offer without its application section (and without its mid in BUNDLE), and where it was. */
+function withoutApplication(sdp: string): { sdp: string; application: RemovedSection | null } {
+  const { session, media } = sectionsOf(sdp);
+  const index = media.findIndex((section) => section[0]!.startsWith('m=application '));
+  if (index < 0) return { sdp, application: null };
+  const mid = media[index]!.find((line) => line.startsWith('a=mid:'))?.slice('a=mid:'.length) ?? null;
+  media.splice(index, 1);
+  return { sdp: joinSections(withoutBundled(session, mid), media), application: { index, mid } };
+}
+
+/**
+ * The answer with the offer's application section refused in its place (RFC 3264 §6: port 0, the same
+ * protocol and format, the same mid; JSEP: outside BUNDLE). Both browsers take it and close the channel.
+ */
+function withRejectedSection(sdp: string, { index, mid }: RemovedSection): string {
+  const { session, media } = sectionsOf(sdp);
+  const rejected = ['m=application 0 UDP/DTLS/SCTP webrtc-datachannel', 'c=IN IP4 0.0.0.0', ...(mid === null ? [] : [`a=mid:${mid}`])];
+  media.splice(index, 0, rejected);
+  return joinSections(session, media);
+}
+
+function withoutBundled(session: string[], mid: string | null): string[] {
+  return session.map((line) =>
+    line.startsWith('a=group:BUNDLE ') ? ['a=group:BUNDLE', ...line.slice('a=group:BUNDLE '.length).split(' ').filter((m) => m !== mid)].join(' ') : line,
+  );
 }
