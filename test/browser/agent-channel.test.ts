@@ -25,8 +25,10 @@ interface Call {
 }
 
 /** The API's create-call route, a microphone, the `oai-events` channel; `repair` may rewrite the answer first. */
-async function call(modes: string, options: { channelFirst?: boolean; repair?: (answer: string, offer: string) => string } = {}): Promise<Call> {
+async function call(modes: string, options: { channelFirst?: boolean; muted?: boolean; repair?: (answer: string, offer: string) => string } = {}): Promise<Call> {
   const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+  // A muted track sends silence: the fake microphones' tones would otherwise talk over the agent.
+  stream.getAudioTracks()[0]!.enabled = !options.muted;
   const pc = new RTCPeerConnection();
   const messages: Received[] = [];
   const open = () => {
@@ -111,15 +113,18 @@ describe('the reference agent’s oai-events channel, with a plain browser peer'
   });
 
   it('turns mode: the greeting is heard between output_audio_buffer.started and .stopped, and not after', async () => {
-    const c = track(await call('turns'));
+    const c = track(await call('turns', { muted: true }));
     await until(() => types(c).includes('output_audio_buffer.started'), 'the greeting to start', 10_000);
     const samples = await levels(c.pc, () => types(c).includes('output_audio_buffer.stopped'));
     const stoppedAt = c.messages.find((m) => m.type === 'output_audio_buffer.stopped')!.at;
-    const after = await levels(c.pc, () => performance.now() > stoppedAt + 1500);
-    const during = Math.max(...samples.map((s) => s.level));
-    const quiet = after.filter((s) => s.at > stoppedAt + 800).map((s) => s.level);
-    expect(during, 'the greeting is audible while the agent is speaking').to.be.greaterThan(0.05);
-    expect(Math.max(...quiet), 'silence once output_audio_buffer.stopped has come').to.be.below(0.01);
+    const after = await levels(c.pc, () => performance.now() > stoppedAt + 4000);
+    expect(Math.max(...samples.map((s) => s.level)), 'the greeting is audible while the agent is speaking').to.be.greaterThan(0.05);
+    // The jitter buffer plays what arrived last a little later, and on a busy machine a stalled agent sends
+    // late frames in a burst: the last audible sample comes within a bound after output_audio_buffer.stopped,
+    // then a second of silence, with no new started event.
+    const lastAudible = after.filter((s) => s.level >= 0.01).at(-1)?.at ?? stoppedAt;
+    expect(lastAudible - stoppedAt, `the last audible sample after the event (events: ${types(c).join(' ')})`).to.be.below(3000);
+    expect(types(c).filter((type) => type === 'output_audio_buffer.started')).to.have.length(1);
     expect(types(c)).to.include.members(['response.created', 'response.done']);
   });
 

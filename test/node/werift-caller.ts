@@ -48,6 +48,8 @@ export class Caller {
   readonly received: Received[] = [];
   readonly messages: ChannelMessage[] = [];
   readonly channel: RTCDataChannel | null = null;
+  /** When the first frame went to the agent (performance.now()). */
+  firstSentAt: number | null = null;
   private readonly microphone = new MediaStreamTrack({ kind: 'audio' });
   private audio: NodeJS.Timeout | undefined;
   private recording = false;
@@ -159,6 +161,7 @@ export class Caller {
         header.extension = true;
         header.extensions = [{ id: extensionId, payload: serializeAudioLevelIndication(frame.level) }];
       }
+      this.firstSentAt ??= performance.now();
       this.microphone.writeRtp(new RtpPacket(header, frame.payload));
     }, FRAME_MS);
   }
