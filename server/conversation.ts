@@ -53,6 +53,9 @@ const GREETING_WAIT_MS = 1000;
  * while the audio still plays. The reference agent's are spread over the first half of the answer's sound.
  */
 const GENERATION_SHARE = 0.5;
+/** The `transcript-flood` fault's turns: this many words each, caller and agent in turn. */
+const FLOOD_TURN_WORDS = 5;
+const FLOOD_WORDS = 'one two three four five six seven eight nine ten eleven twelve'.split(' ');
 
 const id = (prefix: string) => `${prefix}_${randomBytes(16).toString('hex')}`;
 
@@ -189,6 +192,8 @@ class Dialogue {
     else this.after(GREETING_WAIT_MS, () => this.greet());
     const ended = this.faults.get('session-ended');
     if (ended != null) this.after(ended, () => this.end('voice.session.ended', { reason: 'agent_ended' }));
+    const flood = this.faults.get('transcript-flood');
+    if (flood != null) this.flood(flood);
     const failed = this.faults.get('session-failed');
     if (failed != null) {
       this.after(failed, () => this.end('voice.session.failed', { error: 'the realtime provider dropped the session (reference fault)' }));
@@ -409,6 +414,35 @@ class Dialogue {
     if (speech.audioStarted) this.emit(realtime.outputAudioCleared(speech.responseId));
     this.sse('voice.output.interrupted', { item_id: speech.itemId, response_id: speech.responseId });
     this.generated(speech, 'cancelled');
+  }
+
+  /**
+   * `perSecond` transcript deltas a second on the session stream until the conversation is over: numbered
+   * turns of FLOOD_TURN_WORDS words, the caller's and the agent's in turn, each completed after its last word
+   * (a long, talkative call; never spoken, so never on the channel).
+   */
+  private flood(perSecond: number): void {
+    let turn = 0;
+    let said = '';
+    let words = 0;
+    let itemId = id('item');
+    const timer = setInterval(() => {
+      if (this.over) return clearInterval(timer);
+      const kind = turn % 2 === 0 ? 'input' : 'output';
+      const role = kind === 'input' ? 'user' : 'assistant';
+      const delta = words === 0 ? `Turn ${turn + 1}:` : ` ${FLOOD_WORDS[(turn + words) % FLOOD_WORDS.length]}`;
+      said += delta;
+      words++;
+      this.sse(`voice.${kind}_transcript.delta`, { item_id: itemId, phase: `${role}_partial`, delta, accumulated: said });
+      if (words <= FLOOD_TURN_WORDS) return;
+      this.sse(`voice.${kind}_transcript.completed`, { item_id: itemId, phase: `${role}_final`, delta: '', accumulated: said });
+      turn++;
+      said = '';
+      words = 0;
+      itemId = id('item');
+    }, 1000 / perSecond);
+    // Node's clearTimeout clears an interval too: ended() takes it along with the other timers.
+    this.timers.add(timer);
   }
 
   // ---- both streams ----

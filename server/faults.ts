@@ -39,6 +39,7 @@ export const FAULT_MODES = {
   'relay-jitter-<ms>': 'once the call connected, the relay holds each packet for a random 0–<ms>, so packets arrive late and out of order (implies relay)',
   'relay-blackout-<ms>': 'once the agent has sent a second of audio, the relay drops everything both ways for <ms> (implies relay)',
   'relay-heal-<ms>': 'the relay\'s loss and jitter stop <ms> after the call connected (implies relay)',
+  'transcript-flood-<n>': 'once connected, the event stream carries <n> transcript deltas a second, a word each, caller and agent taking turns of five words (a long, busy call)',
   'session-ended-<ms>': 'the event stream says voice.session.ended <ms> after the call connected (the peer stays up)',
   'ended-before-expiry-<ms>': 'the event stream says voice.session.ended (agent_ended) <ms> before the lease runs out, however long connecting took (the peer stays up)',
   'session-failed-<ms>': 'the event stream says voice.session.failed <ms> after the call connected (the peer stays up)',
@@ -79,6 +80,8 @@ export const PROTOTYPE_CODES = ['constructor', 'toString', '__proto__', 'hasOwnP
 const STATUS_MODES: ReadonlySet<FaultName> = new Set(['status', 'problem', 'empty', 'html', 'text', 'sse-fail']);
 /** Modes whose argument is a duration in ms; bounded like the lease. */
 const MS_MODES: ReadonlySet<FaultName> = new Set(['delay', 'remote-close', 'drop', 'relay-jitter', 'relay-blackout', 'relay-heal', 'think']);
+/** A timer per event: more than this a second is a CPU test of the agent, not of the widget. */
+const MAX_FLOOD_PER_SECOND = 1000;
 /** Bounded so a lease timer stays within setTimeout's 32-bit range. */
 const MAX_SECONDS = 86_400;
 
@@ -118,6 +121,7 @@ function parseMode(token: string): { name: FaultName; value: number | null } | {
     if (name === 'dc-script' && !Object.hasOwn(DC_SCRIPTS, value)) {
       return { error: `fault ${token}: no such script; known: ${Object.keys(DC_SCRIPTS).join(', ')}` };
     }
+    if (name === 'transcript-flood' && (value < 1 || value > MAX_FLOOD_PER_SECOND)) return { error: `fault ${token}: 1–${MAX_FLOOD_PER_SECOND} a second` };
     if (MS_MODES.has(name) && value > MAX_SECONDS * 1000) {
       return { error: `fault ${token}: at most ${MAX_SECONDS * 1000} ms` };
     }

@@ -28,12 +28,18 @@ export class TranscriptLog implements ReactiveController {
   };
 }
 
-/** The live transcript, with the `transcript` attribute: one paragraph per turn of the call. */
+/**
+ * The newest turns only are on screen: an hour-long call has thousands, and each one rendered would grow the
+ * DOM and every render without bound. `turns` (the call's, and `voice-call-transcript`'s) keeps them all.
+ */
+const TURNS_SHOWN = 50;
+
+/** The live transcript, with the `transcript` attribute: one paragraph per turn of the call's newest ones. */
 export const transcript: ViewRender = ({ host, session, transcript }, strings) =>
   // A log of paragraphs: `role="log"` on a list would strip the list semantics its items need. Focusable,
   // because it scrolls: a keyboard user must be able to reach it and scroll back through it.
   host.transcript
-    ? html`<div part="transcript" role="log" tabindex="0" @scroll=${transcript.onScroll}>${session.turns.map(
+    ? html`<div part="transcript" role="log" tabindex="0" @scroll=${transcript.onScroll}>${session.turns.slice(-TURNS_SHOWN).map(
         ({ role, text, final, interrupted }) =>
           html`<p part="turn ${role}${final ? '' : ' partial'}${interrupted ? ' interrupted' : ''}"><b>${strings[role]}:</b> ${text}${interrupted ? html` <i>${strings.interrupted}</i>` : nothing}</p>`,
       )}</div>`
