@@ -87,9 +87,12 @@ export async function followSession(
     }
     // An abort already past never fires its event: the timer would outlive the call.
     if (signal.aborted) return;
-    await new Promise((resolve) => {
+    // The wait's abort listener goes with the wait: one per reconnect would pile up on the call's signal.
+    const waited = new AbortController();
+    await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, wait ?? Math.min(30_000, 500 * 2 ** failures++) * (0.5 + Math.random() / 2));
-      signal.addEventListener('abort', () => resolve(clearTimeout(timer)));
+      signal.addEventListener('abort', () => resolve(clearTimeout(timer)), { signal: waited.signal });
     });
+    waited.abort();
   }
 }

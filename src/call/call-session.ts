@@ -486,18 +486,17 @@ export class CallSession extends Emitter<CallSessionEvents> {
 
   /**
    * One event of the session's stream: transcript turns, and the end of the call when the server says our
-   * voice connection ended or failed. Events of another caller's connection are not ours; those of no
-   * connection belong to the session (its transcript), but end nothing.
+   * voice connection ended or failed. Only events naming our voice connection count: the first stream
+   * replays the session's whole history (the API has no "from now"), and voice events always name their
+   * connection, so one naming another or none is from before this call (or another caller's).
    */
   #onSessionEvent(attempt: Attempt, event: SessionEvent): void {
     const { type, data } = event;
-    const connection = data.voice_connection_id;
-    const ours = connection === attempt.call!.voice_connection_id;
-    if (!ours && connection != null) return;
+    if (data.voice_connection_id !== attempt.call!.voice_connection_id) return;
     const change = attempt.transcript.apply(event);
     if (change) this.emit('transcript', change);
-    if (ours && type === 'voice.session.ended') this.#finish(attempt, 'remote-ended', null, text(data.reason) ?? null);
-    else if (ours && type === 'voice.session.failed') {
+    if (type === 'voice.session.ended') this.#finish(attempt, 'remote-ended', null, text(data.reason) ?? null);
+    else if (type === 'voice.session.failed') {
       const { error } = data;
       this.#finish(attempt, 'error', new VoiceCallError('webrtc', 'The voice session failed.', { code: 'session-failed', serverMessage: text(error?.message) ?? text(error) }));
     }

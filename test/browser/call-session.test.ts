@@ -84,3 +84,43 @@ describe('CallSession without the element', () => {
     await resources.released(1000);
   });
 });
+
+describe('the session stream’s history', () => {
+  it('shows only this call’s turns: the replayed history (another call’s, or naming no voice connection) never enters them', async () => {
+    const resources = watchResources();
+    const session = new CallSession();
+    // Fault injection: the session's log as its first stream replays it, then one turn of this call, then
+    // a stream that stays open. Voice transcript events always name their voice connection (the API).
+    const history = (ours: string) =>
+      [
+        { type: 'voice.output_transcript.completed', data: { voice_connection_id: 'voice_conn_earlier', item_id: 'item_old', accumulated: 'From an earlier call.' } },
+        { type: 'voice.input_transcript.completed', data: { item_id: 'item_nobody', accumulated: 'Naming no connection.' } },
+        { type: 'voice.output_transcript.delta', data: { voice_connection_id: null, delta: 'Nor this.' } },
+        { type: 'voice.output_transcript.completed', data: { voice_connection_id: ours, item_id: 'item_ours', accumulated: 'This call.' } },
+      ]
+        .map((event, i) => `id: evt_${i}\ndata: ${JSON.stringify({ id: `evt_${i}`, ...event })}\n\n`)
+        .join('');
+    let streams = 0;
+    const injected: typeof fetch = async (input, init) => {
+      if (!String(input).includes('/sse')) return fetch(input, init);
+      const text = streams++ ? '' : history(session.call!.voice_connection_id);
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          if (text) controller.enqueue(new TextEncoder().encode(text));
+          init?.signal?.addEventListener('abort', () => controller.error(new DOMException('aborted', 'AbortError')));
+        },
+      });
+      return new Response(body, { status: 200, headers: { 'Content-Type': 'text/event-stream' } });
+    };
+    session.muted = true;
+    try {
+      await session.start({ sessionId: uniqueSession('history'), baseUrl: agents.open, fetch: injected });
+      await until(() => session.turns.length, 'this call’s turn');
+      expect(session.turns.map((turn) => turn.text)).to.deep.equal(['This call.']);
+    } finally {
+      session.hangup();
+      await resources.released();
+      resources.restore();
+    }
+  });
+});

@@ -127,6 +127,41 @@ describe('followSession', () => {
     );
   });
 
+  test('takes every listener it adds to the call’s signal off again, however many times it reconnects', { timeout: 10_000 }, async () => {
+    // The listeners on the signal passed in: each reconnect's wait must not leave one behind. A listener added
+    // with its own `signal` option goes when that signal aborts.
+    const stop = new AbortController();
+    const { signal } = stop;
+    const listening = new Set<unknown>();
+    const add = signal.addEventListener.bind(signal);
+    const remove = signal.removeEventListener.bind(signal);
+    signal.addEventListener = ((type: string, listener: EventListener, options?: AddEventListenerOptions) => {
+      listening.add(listener);
+      options?.signal?.addEventListener('abort', () => listening.delete(listener), { once: true });
+      add(type, listener, options);
+    }) as typeof signal.addEventListener;
+    signal.removeEventListener = ((type: string, listener: EventListener) => {
+      listening.delete(listener);
+      remove(type, listener);
+    }) as typeof signal.removeEventListener;
+    const disconnect = streamResponse([frame(event('evt_1')), 'event: disconnecting\ndata: {"retry_ms":1}\n\n']);
+    const requests: Request[] = [];
+    let exhausted!: () => void;
+    const done = new Promise<void>((resolve) => (exhausted = resolve));
+    const RECONNECTS = 8;
+    const fetch = scriptedFetch(Array.from({ length: RECONNECTS }, () => disconnect), requests, () => exhausted());
+    const followed = followSession({ baseUrl: BASE, fetch }, 's', () => undefined, signal);
+    try {
+      await done;
+      // The last request stays open: one listener for its link, none left from the eight waits before it.
+      assert.equal(requests.length, RECONNECTS + 1);
+      assert.equal(listening.size, 1, `${listening.size} listeners on the call's signal after ${RECONNECTS} reconnects`);
+    } finally {
+      stop.abort();
+      await followed;
+    }
+  });
+
   test('joins multi-line data and keeps the last id for events without one', async () => {
     const body = JSON.stringify(event('evt_9'), null, 1).split('\n').map((line) => `data: ${line}`).join('\n');
     const { events, requests } = await follow([streamResponse([`id: evt_9\n${body}\n\n`, `data: {"id":"x","type":"t","data":{}}\n\n`])]);
