@@ -6,6 +6,7 @@ import '../../src/index.js';
 import type { VoiceCallElement } from '../../src/index.js';
 import { agents, audioBothWays, audioSoFar, recordEvents, uniqueSession, until } from '../support/helpers.js';
 import { watchResources } from '../support/leaks.js';
+import { tapTrackEvents } from '../support/track-events.js';
 
 async function connectedCall(): Promise<VoiceCallElement> {
   const el = await fixture<VoiceCallElement>(html`<voice-call base-url=${agents.open} session-id=${uniqueSession('mic-loss')}></voice-call>`);
@@ -13,20 +14,20 @@ async function connectedCall(): Promise<VoiceCallElement> {
   return el;
 }
 
-// Firefox does not deliver a script-dispatched `ended` to a MediaStreamTrack's listeners (checked: 0 calls),
-// so there the loss cannot be injected at all; its own trusted `ended` on unplug takes the same path.
-const firefox = navigator.userAgent.includes('Firefox');
-
+// Firefox does not deliver a script-dispatched `ended` to a MediaStreamTrack's listeners (checked: 0 calls):
+// there the tap hands the widget's own listener the event (test/support/track-events.ts).
 const senderTrack = (el: VoiceCallElement) => el.peerConnection!.getSenders()[0]!.track;
 
 describe('a microphone lost mid-call', () => {
   let resources: ReturnType<typeof watchResources>;
-  beforeEach(function () {
-    if (firefox) this.skip();
+  let tap: ReturnType<typeof tapTrackEvents>;
+  beforeEach(() => {
     resources = watchResources();
+    tap = tapTrackEvents();
   });
   afterEach(() => {
-    resources?.restore();
+    tap.restore();
+    resources.restore();
   });
   const liveMicrophone = () => resources.mics.tracks().filter((track) => track.readyState === 'live').at(-1)!;
 
@@ -36,7 +37,7 @@ describe('a microphone lost mid-call', () => {
     // The track getUserMedia handed out is the one the browser ends (Firefox's sender may hold another object).
     const lost = liveMicrophone();
     const sent = senderTrack(el);
-    lost.dispatchEvent(new Event('ended'));
+    tap.fire(lost, 'ended');
     const replacement = await until(() => (senderTrack(el) !== sent ? senderTrack(el) : null), 'a new microphone track');
     expect(replacement.readyState).to.equal('live');
     expect(lost.readyState).to.equal('ended');
@@ -55,7 +56,7 @@ describe('a microphone lost mid-call', () => {
     const original = devices.getUserMedia;
     devices.getUserMedia = () => Promise.reject(new DOMException('Requested device not found', 'NotFoundError'));
     try {
-      liveMicrophone().dispatchEvent(new Event('ended'));
+      tap.fire(liveMicrophone(), 'ended');
       await until(() => el.state === 'error', 'the call to end');
     } finally {
       devices.getUserMedia = original;
