@@ -167,7 +167,7 @@ describe('events in step with the agent’s audio: echo mode', () => {
       // The echo's frames are the caller's: started no earlier than the first loud one arrived, stopped no earlier than the last.
       const loud = loudArrivals(caller, spoke);
       assert.ok(loud.length > 10, `${loud.length} loud frames came back`);
-      assertFramed(ofType(caller, 'output_audio_buffer.started')[0]!, stopped, loud);
+      assertFramed(t, ofType(caller, 'output_audio_buffer.started')[0]!, stopped, loud);
     });
   }
 
@@ -181,9 +181,12 @@ describe('events in step with the agent’s audio: echo mode', () => {
 });
 
 /** output_audio_buffer.started came no earlier than the first loud frame, and .stopped no earlier than the last. */
-function assertFramed(started: ChannelMessage, stopped: ChannelMessage, loud: { at: number }[]): void {
-  assert.ok(started.at >= loud[0]!.at, `started at ${started.at.toFixed(1)}, first loud frame at ${loud[0]!.at.toFixed(1)}`);
-  assert.ok(stopped.at >= loud.at(-1)!.at, `stopped at ${stopped.at.toFixed(1)}, last loud frame at ${loud.at(-1)!.at.toFixed(1)}`);
+function assertFramed(t: TestContext, started: ChannelMessage, stopped: ChannelMessage, loud: { at: number }[]): void {
+  const lead = started.at - loud[0]!.at;
+  const tail = stopped.at - loud.at(-1)!.at;
+  t.diagnostic(`started ${lead.toFixed(1)} ms after the first loud frame arrived, stopped ${tail.toFixed(1)} ms after the last`);
+  assert.ok(lead >= 0, `started at ${started.at.toFixed(1)}, first loud frame at ${loud[0]!.at.toFixed(1)}`);
+  assert.ok(tail >= 0, `stopped at ${stopped.at.toFixed(1)}, last loud frame at ${loud.at(-1)!.at.toFixed(1)}`);
 }
 
 describe('events in step with the agent’s audio: turns mode', () => {
@@ -206,7 +209,7 @@ describe('events in step with the agent’s audio: turns mode', () => {
     const started = ofType(caller, 'output_audio_buffer.started')[0]!;
     const done = ofType(caller, 'response.done')[0]!;
     const greetingFrames = loudArrivals(caller, 0);
-    assertFramed(started, stopped, greetingFrames);
+    assertFramed(t, started, stopped, greetingFrames);
     assert.ok(done.at < greetingFrames.at(-1)!.at, 'response.done while the audio still plays, as in WebRTC');
     const transcript = ofType(caller, 'response.output_audio_transcript.done')[0]!.event!;
     assert.equal(transcript.transcript, GREETING);
@@ -246,7 +249,7 @@ describe('events in step with the agent’s audio: turns mode', () => {
     // The answer's frames are the caller's recorded ones: every loud frame of the speech comes back.
     const answer = loudArrivals(caller, created.at);
     assert.equal(answer.length, SPEECH.filter(isLoud).length);
-    assertFramed(ofType(caller, 'output_audio_buffer.started')[1]!, ofType(caller, 'output_audio_buffer.stopped')[1]!, answer);
+    assertFramed(t, ofType(caller, 'output_audio_buffer.started')[1]!, ofType(caller, 'output_audio_buffer.stopped')[1]!, answer);
     const heard = caller.events.find((e) => e.type === 'conversation.item.input_audio_transcription.completed')!.transcript;
     assert.equal(ofType(caller, 'response.output_audio_transcript.done')[1]!.event!.transcript, heard);
   });
