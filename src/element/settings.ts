@@ -96,8 +96,9 @@ export class VoiceCallSettings extends LitElement {
   prewarm = false;
 
   /**
-   * A bearer token. Property only: it is never read from or written to an attribute, so it stays out of
-   * the DOM. Never put an API key in a public page.
+   * A bearer token. Property only: it is never written to an attribute, so it stays out of the DOM (a
+   * `token` attribute found when the element connects is moved in here and removed, with a warning). Never
+   * put an API key in a public page.
    */
   token: string | null = null;
 
@@ -152,6 +153,18 @@ export class VoiceCallSettings extends LitElement {
 
   /** Remembers an accepted consent in localStorage under this key, so later visits do not ask again. */
   consentKey: string | null = null;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // A framework that renders before the element is defined (Vue's `:token` without `.prop`) sets a
+    // `token` attribute: the secret would sit in the DOM and the call go without it. Take it into the
+    // property and out of the DOM, and say how to do it right (never echoing the value).
+    const token = this.getAttribute('token');
+    if (token === null) return;
+    this.token = token;
+    this.removeAttribute('token');
+    console.warn('<voice-call>: set the token property, not an attribute (Vue: :token.prop); it was moved out of the DOM.');
+  }
 }
 
 /** The properties a call takes from the element under the same name. */

@@ -409,6 +409,34 @@ describe('lifecycle', () => {
     await resources.released();
   });
 
+  it('a token attribute found on upgrade (Vue’s :token before the script loaded) moves into the property and out of the DOM, with a warning', async () => {
+    const tag = 'voice-call-token-attribute';
+    const container = await fixture<HTMLDivElement>(html`<div></div>`);
+    container.innerHTML = `<${tag} session-id="session_token_attribute"></${tag}>`;
+    const el = container.firstElementChild as VoiceCallElement;
+    el.setAttribute('base-url', agents.secured);
+    el.setAttribute('token', agents.token);
+    const warnings: string[] = [];
+    const warn = console.warn;
+    console.warn = (...args: unknown[]) => warnings.push(args.join(' '));
+    try {
+      defineVoiceCall(tag);
+    } finally {
+      console.warn = warn;
+    }
+    await el.updateComplete;
+    expect(el.hasAttribute('token'), 'the secret left the DOM').to.be.false;
+    expect(container.innerHTML).not.to.contain(agents.token);
+    expect(el.token).to.equal(agents.token);
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]).to.contain(':token.prop').and.not.contain(agents.token);
+    // The secured agent refuses a call without its token: connecting proves it went with the request.
+    await el.start();
+    expect(el.state).to.equal('connected');
+    el.hangup();
+    await resources.released();
+  });
+
   it('properties and attributes set before the tag is defined (a framework rendering before the script loads) are kept', async () => {
     const tag = 'voice-call-late-upgrade';
     const container = await fixture<HTMLDivElement>(html`<div></div>`);
