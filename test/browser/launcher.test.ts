@@ -97,6 +97,28 @@ describe('<voice-call layout="launcher">', () => {
     expect(mics.allEnded()).to.equal(true);
   });
 
+  it('with a consent, the card asks first: focus on Accept; Escape declines and keeps the card open', async () => {
+    const el = await fixture<VoiceCallElement>(
+      html`<voice-call layout="launcher" consent="Calls are recorded." base-url=${agents.open} session-id="session_launcher"></voice-call>`,
+    );
+    launcherOf(el).focus();
+    await sendKeys({ press: 'Enter' });
+    await el.updateComplete;
+    await sendKeys({ press: 'Enter' });
+    await el.updateComplete;
+    expect(focused(el)).to.equal('accept');
+    await expect(el).to.be.accessible();
+    await sendKeys({ press: 'Escape' });
+    await el.updateComplete;
+    expect(shown(card(el)), 'the first Escape answers the consent only').to.equal(true);
+    expect(focused(el)).to.equal('button');
+    await sendKeys({ press: 'Escape' });
+    await el.updateComplete;
+    expect(shown(card(el))).to.equal(false);
+    expect(focused(el)).to.equal('launcher');
+    expect(mics.streams).to.have.length(0);
+  });
+
   it('sits in the corner its placement names, 1em from both edges, the card beside it', async () => {
     const margin = (el: VoiceCallElement) => parseFloat(getComputedStyle(el).fontSize);
     const corners = {

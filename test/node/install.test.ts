@@ -21,7 +21,7 @@ const EMPTY_ENV = {
 
 describe('a fresh clone, with no environment variables', () => {
   const clone = mkdtempSync(join(tmpdir(), 'voice-call-clone-'));
-  after(() => rmSync(clone, { recursive: true, force: true }));
+  after(() => rmSync(clone, { recursive: true, force: true, maxRetries: 5 }));
 
   before(async () => {
     const { stdout } = await exec('git', ['ls-files', '-z'], { cwd: root, maxBuffer: 16 << 20 });
@@ -64,8 +64,12 @@ describe('a fresh clone, with no environment variables', () => {
       assert.equal(module.status, 200, stderr);
       assert.match(await module.text(), /customElements/);
     } finally {
-      // npm runs node under a shell: the whole process group goes.
+      // npm runs node under a shell: the whole process group goes. Its pipes close once the last of them is
+      // gone; until then Vite may still write its cache into node_modules, which the clean-up below removes
+      // (rmSync failed with ENOTEMPTY on a busy machine).
+      const gone = new Promise((resolve) => server.once('close', resolve));
       process.kill(-server.pid!, 'SIGTERM');
+      await gone;
     }
   });
 });
