@@ -272,11 +272,11 @@ describe('<voice-call> feedback during a call', () => {
     expect(details.open).to.be.false;
     const summary = part(el, 'summary')!;
     expect(summary.textContent).to.equal('Call details');
-    const rows = Object.fromEntries(
-      [...el.shadowRoot!.querySelectorAll('[part=term]')].map((term) => [term.textContent, term.nextElementSibling!.textContent]),
-    );
+    // A value as shown, without the copy button the ids have beside them.
+    const valueOf = (value: Element) => [...value.childNodes].filter((node) => node.nodeType === Node.TEXT_NODE).map((node) => node.textContent).join('');
+    const rows = Object.fromEntries([...el.shadowRoot!.querySelectorAll('[part=term]')].map((term) => [term.textContent, valueOf(term.nextElementSibling!)]));
     const call = el.call!;
-    expect(rows).to.include({ Model: call.model, Voice: call.voice, Provider: call.provider, Connection: call.voice_connection_id });
+    expect(rows).to.include({ Model: call.model, Voice: call.voice, Provider: call.provider, Session: 'session_feedback', Connection: call.voice_connection_id });
     expect(rows['Reasoning effort'], 'a newer server sends none').to.equal('default');
     if (call.provider_call_id) expect(rows['Provider call']).to.equal(call.provider_call_id);
 
