@@ -22,7 +22,8 @@ async function startAgent(t: TestContext, options: AgentServerOptions = {}): Pro
   return server;
 }
 
-async function until<T>(check: () => T | Promise<T>, what: string, timeoutMs = 8000): Promise<NonNullable<T>> {
+/** A greeting alone plays 5.2 s: the bound leaves room for a busy machine (it only matters when something is wrong). */
+async function until<T>(check: () => T | Promise<T>, what: string, timeoutMs = 15_000): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
