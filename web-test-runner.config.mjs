@@ -73,6 +73,7 @@ export default {
     },
   ],
   testRunnerHtml: (testFramework) => `<!doctype html><html><body>
+    <script>window.__FUZZ_SEED__ = ${JSON.stringify(process.env.FUZZ_SEED ?? '')};</script>
     <script>window.__AGENTS__ = ${JSON.stringify({ open: agents.open.url, secured: agents.secured.url, token: AGENT_TOKEN, refused: refused.url, org: agents.org.url, orgId: AGENT_ORG, network })};</script>
     <script src="/test/support/page-guard.js"></script>
     <script type="module" src="${testFramework}"></script></body></html>`,

@@ -9,10 +9,17 @@ import fc from 'fast-check';
 import '../../src/index.js';
 import { VoiceCallError, type VoiceCallElement } from '../../src/index.js';
 import { agents, expectTypedFailure, faultUrl } from '../support/helpers.js';
+import { fuzzSeeds } from '../support/fuzz.js';
 import { watchResources } from '../support/leaks.js';
 
 const RUNS = 40;
-const SEED = 20261126;
+/** Seeds that found bugs, replayed on every run beside a fresh one. */
+const REGRESSIONS = {
+  // Commit 89bfb23.
+  'an unknown credentials value, a token or org-id no header can carry, a microphone-id Chromium refuses as too long': 20261126,
+  // The first fresh seed (issue 16.8): the test itself, which read a session-id "undefined" shown back as a leak.
+  'a session-id "undefined" shown back in the details': 1929980930,
+};
 const TOKEN = 'fuzz-token-51c2e8';
 const KINDS = ['microphone', 'http', 'protocol', 'network', 'webrtc', 'lease', 'config'];
 
@@ -65,7 +72,7 @@ function visibleText(el: VoiceCallElement): string {
 describe('fuzzing the attributes a page can set', function () {
   this.timeout(180_000);
 
-  it(`${RUNS} generated elements: every invariant holds`, async () => {
+  for (const { name, seed } of fuzzSeeds(REGRESSIONS)) it(`${RUNS} generated elements, ${name}: every invariant holds`, async () => {
     const outcomes = new Map<string, number>();
     const pageErrors: string[] = [];
     const onError = (event: ErrorEvent | PromiseRejectionEvent) => pageErrors.push(String('reason' in event ? event.reason : event.message));
@@ -92,7 +99,10 @@ describe('fuzzing the attributes a page can set', function () {
             ]);
             await el.updateComplete;
             const shown = visibleText(el);
-            expect(shown).not.to.match(/NaN|undefined|\[object|Error:/);
+            // What the page set may be shown back (a session id of "undefined" in the details): only text the
+            // widget made up counts.
+            const madeUp = Object.values(attrs).reduce((text, value) => (value ? text.replaceAll(value, '') : text), shown);
+            expect(madeUp).not.to.match(/NaN|undefined|\[object|Error:/);
             expect(shown + el.outerHTML).not.to.contain(TOKEN);
 
             let outcome = 'connected';
@@ -119,7 +129,7 @@ describe('fuzzing the attributes a page can set', function () {
             resources.restore();
           }
         }),
-        { numRuns: RUNS, seed: SEED, endOnFailure: true },
+        { numRuns: RUNS, seed, endOnFailure: true },
       );
     } finally {
       removeEventListener('error', onError);

@@ -8,10 +8,10 @@ import { expect } from '@open-wc/testing';
 import fc from 'fast-check';
 import { CallSession, VoiceCallError } from '../../src/index.js';
 import { agents, expectTypedFailure } from '../support/helpers.js';
+import { fuzzSeeds } from '../support/fuzz.js';
 import { watchResources } from '../support/leaks.js';
 
 const RUNS = 60;
-const SEED = 20261126;
 const TOKEN = 'secret-token-7f3a9c';
 const KINDS = ['microphone', 'http', 'protocol', 'network', 'webrtc', 'lease'];
 
@@ -107,7 +107,7 @@ function fetchFor(r: Reply): typeof fetch {
 describe('fuzzing the server’s answers', function () {
   this.timeout(120_000);
 
-  it(`${RUNS} generated responses: every invariant holds`, async () => {
+  for (const { name, seed } of fuzzSeeds()) it(`${RUNS} generated responses, ${name}: every invariant holds`, async () => {
     const outcomes = new Map<string, number>();
     await fc.assert(
       fc.asyncProperty(reply, async (r) => {
@@ -163,7 +163,7 @@ describe('fuzzing the server’s answers', function () {
           resources.restore();
         }
       }),
-      { numRuns: RUNS, seed: SEED, endOnFailure: true },
+      { numRuns: RUNS, seed, endOnFailure: true },
     );
     console.log(`fuzz outcomes over ${RUNS} cases: ${JSON.stringify(Object.fromEntries(outcomes))}`);
     expect(outcomes.get('connected') ?? 0, 'some generated cases connect for real').to.be.greaterThan(0);
