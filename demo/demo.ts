@@ -75,10 +75,23 @@ function log(type: string, detail: unknown): void {
   timeline.scrollTop = timeline.scrollHeight;
 }
 
-// Every event on the timeline, except the stats: once a second they would drown it, so they get a panel.
+// Every event on the timeline, except the stats (once a second they would drown it, so they get a panel)
+// and the data channel's events, which get a shorter line of their own below.
+const OWN_LINES = new Set<string>([VoiceCallEvent.Stats, 'voice-call-realtime-event']);
 for (const type of Object.values(VoiceCallEvent)) {
-  if (type !== VoiceCallEvent.Stats) call.addEventListener(type, (event) => log(type, (event as CustomEvent).detail));
+  if (!OWN_LINES.has(type)) call.addEventListener(type, (event) => log(type, (event as CustomEvent).detail));
 }
+
+// The oai-events channel (issue 15): each server event as `realtime <type>` and its fields (event_id left
+// out: it is noise to a reader); and what the agent is doing, in words beside the widget.
+call.addEventListener('voice-call-realtime-event', (event) => {
+  const { type, event_id: _eventId, ...fields } = (event as CustomEvent<{ type: string; [field: string]: unknown }>).detail;
+  log(`realtime ${type}`, fields);
+});
+const agentState = document.querySelector<HTMLOutputElement>('#agent-state')!;
+call.addEventListener('voice-call-agent-state', (event) => {
+  agentState.value = (event as CustomEvent<{ state: string | null }>).detail.state ?? '—';
+});
 
 // The widget's own buttons reflect `muted` and `agent-muted`: keep the checkboxes in step.
 new MutationObserver(() => {

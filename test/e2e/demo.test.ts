@@ -134,7 +134,7 @@ describe('demo page', () => {
     // fault the reference agent learns (server/faults.ts) and is not a look.
     await expectScreenshot(page, 'console', {
       fullPage: true,
-      mask: [...liveParts(page), ...['section[aria-labelledby=phases-title] figure', '#stats', '#timeline', '#faults'].map((selector) => page.locator(selector))],
+      mask: [...liveParts(page), ...['section[aria-labelledby=phases-title] figure', '#stats', '#timeline', '#faults', '#agent-state'].map((selector) => page.locator(selector))],
     });
 
     await widget.getByRole('button', { name: 'Mute', exact: true }).click();
