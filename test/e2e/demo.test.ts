@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, findChromium } from '../support/browsers.mjs';
 import { decodePng } from '../support/png.ts';
-import { REFERENCE_DIR, compareWithReference, expectScreenshot, matches, updating } from '../support/screenshots.ts';
+import { REFERENCE_DIR, capture, compareWithReference, expectScreenshot, matches, updating } from '../support/screenshots.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 /** Starts `server/cli.ts --demo` on a free port and resolves with the URL it prints. */
@@ -84,8 +84,7 @@ describe('demo page', () => {
       await fresh.goto(demo.url);
       await fresh.waitForFunction(() => document.querySelector('voice-call')!.shadowRoot?.querySelector('[part=button]'));
       const widget = fresh.locator('voice-call');
-      const capture = () => widget.screenshot({ animations: 'disabled', caret: 'hide', scale: 'css' });
-      assert.ok(matches(compareWithReference('idle', await capture())), 'the unchanged widget matches its reference');
+      assert.ok(matches(compareWithReference('idle', await capture(widget))), 'the unchanged widget matches its reference');
 
       const changes: [string, string][] = [
         ['the call button 1 px to the right', 'voice-call::part(button) { translate: 1px 0 }'],
@@ -95,7 +94,7 @@ describe('demo page', () => {
       ];
       for (const [change, css] of changes) {
         const style = await fresh.addStyleTag({ content: css });
-        const comparison = compareWithReference('idle', await capture());
+        const comparison = compareWithReference('idle', await capture(widget));
         await style.evaluate((node) => (node as Element).remove());
         assert.ok(!matches(comparison), `${change}: fails the comparison (${comparison.differentPixels} pixels changed)`);
       }
