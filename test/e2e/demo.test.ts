@@ -210,9 +210,10 @@ describe('demo page', () => {
     await waitForState(page, 'ended');
   });
 
-  test('the network goes away for real (browser offline emulation): a short drop recovers, a long one ends the call', async () => {
+  test('the browser goes offline for real (offline emulation): "Reconnecting…" at once; a short drop recovers, and a long one ends nothing while the media flows', async () => {
     const context = page.context();
     const widget = page.locator('voice-call');
+    const received = () => page.$eval('voice-call', (el) => el.stats?.packetsReceived ?? 0);
     // After the tests before, the button reads "Call again".
     await widget.locator('[part=button]').click();
     await waitForState(page, 'connected');
@@ -229,18 +230,19 @@ describe('demo page', () => {
       assert.equal(await state(page), 'connected', 'a 1 s drop does not end the call');
       assert.equal(await widget.locator('[part=status]').textContent(), 'Connected');
 
+      // Offline past the grace period: the emulation stops HTTP, not the call's UDP, so the agent's audio
+      // keeps coming and the call goes on (only the connection's own state ends a call, issue 16.4). A link
+      // that really goes away ends after the grace period: test/browser/network-link.test.ts, both engines.
       await context.setOffline(true);
-      const offlineAt = Date.now();
-      await waitForState(page, 'error');
-      const waited = Date.now() - offlineAt;
-      assert.ok(waited >= 4_500, `the call ended after the grace period, not at once (${waited} ms)`);
-      const after = await page.evaluate(() => {
-        const element = document.querySelector('voice-call')!;
-        return { code: element.error?.code, pc: element.peerConnection?.connectionState ?? 'released' };
-      });
-      assert.equal(after.code, 'disconnected');
-      assert.ok(['closed', 'released'].includes(after.pc), `the peer connection is closed (${after.pc})`);
-      assert.match((await widget.locator('[part=error]').textContent()) ?? '', /connection was lost/i);
+      await widget.locator('[part=status]').getByText('Reconnecting…').waitFor({ timeout: 2_000 });
+      const before = await received();
+      await page.waitForTimeout(6_500);
+      assert.equal(await state(page), 'connected', 'offline alone does not end a call whose media flows');
+      assert.ok((await received()) > before + 100, 'the agent audio kept coming while offline');
+      await context.setOffline(false);
+      await widget.locator('[part=status]').getByText('Connected').waitFor({ timeout: 5_000 });
+      await widget.getByRole('button', { name: 'Hang up' }).click();
+      await waitForState(page, 'ended');
     } finally {
       await context.setOffline(false);
     }
