@@ -121,6 +121,7 @@ class Attempt extends AbortController {
   reason?: EndReason;
   error?: VoiceCallError | null;
   mic?: Promise<MediaStream>;
+  /** The peer connection once ICE gathering is over (complete or bounded): all the request needs but the microphone. */
   ready?: Promise<RTCPeerConnection>;
   /** Settles the promise `start()` returned: at connect, or at `#finish` for every other way out. */
   settle?: (error: VoiceCallError | null) => void;
@@ -301,7 +302,7 @@ export class CallSession extends Emitter<CallSessionEvents> {
     const attempt = (this.#prepared = new Attempt(config));
     attempt.mark('prepare');
     this.#preparedTimer = setTimeout(() => this.#takePrepared()?.release(), ttlMs);
-    (attempt.ready = this.#offer(attempt)).catch(ignore);
+    this.#ready(attempt);
     navigator.permissions?.query({ name: 'microphone' as PermissionName }).then(({ state }) => {
       if (state === 'granted' && !attempt.signal.aborted) this.#mic(attempt).catch(ignore);
     }, ignore);
@@ -339,15 +340,19 @@ export class CallSession extends Emitter<CallSessionEvents> {
       if (config.iceTransportPolicy === 'relay' && !hasTurn(config.iceServers)) {
         throw fail('config', 'A relay-only call (ice-transport-policy="relay") needs a TURN server in iceServers.', 'no-turn-server');
       }
-      const stream = await this.#mic(attempt);
+      // The microphone is asked for first, then the offer is made and ICE gathered while the browser opens
+      // the device (or the user answers its prompt): the offer needs no track, its sender takes it below.
+      const mic = this.#mic(attempt);
+      const ready = this.#ready(attempt);
+      const stream = await mic;
       if (signal.aborted) return;
       this.muted = this.#muted;
       this.#setState('connecting');
 
-      const pc = await (attempt.ready ??= this.#offer(attempt));
+      const pc = await ready;
       // A hang-up from a statechange listener came before #offer made this connection: #finish missed it.
       if (signal.aborted) return pc.close();
-      // A prepared offer was made before the microphone: its sender takes the track now, no renegotiation.
+      // The offer was made before the microphone: its sender takes the track now, no renegotiation.
       const [sender] = pc.getSenders();
       if (sender && !sender.track) await sender.replaceTrack(stream.getAudioTracks()[0]!);
 
@@ -397,7 +402,17 @@ export class CallSession extends Emitter<CallSessionEvents> {
       }));
   }
 
-  /** Peer connection, offer and bounded ICE gathering: everything the request needs but the microphone. */
+  /**
+   * Peer connection, offer and bounded ICE gathering, once per attempt: everything the request needs but the
+   * microphone. Awaited only once the microphone is there: a failure before that is the microphone's to report.
+   */
+  #ready(attempt: Attempt): Promise<RTCPeerConnection> {
+    const ready = (attempt.ready ??= this.#offer(attempt));
+    ready.catch(ignore);
+    return ready;
+  }
+
+  /** Peer connection, offer and bounded ICE gathering. */
   async #offer(attempt: Attempt): Promise<RTCPeerConnection> {
     const { config, stream } = attempt;
     const configuration: RTCConfiguration = { iceServers: config.iceServers ?? [], iceTransportPolicy: config.iceTransportPolicy, bundlePolicy: 'max-bundle' };

@@ -3,10 +3,10 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 type Host = ReactiveControllerHost & HTMLElement;
 
 /**
- * Live input and output levels. One `AudioContext` per call, opened inside the click so the browser lets
- * it run, closed when the call is over. One 20 Hz sampling loop, running only while the meters
- * are drawn, on screen, in a visible tab and without `prefers-reduced-motion`; it writes `--level` on the
- * `level` parts in an animation frame, only when a level moved, instead of re-rendering.
+ * Live input and output levels. One `AudioContext` per call, opened once the call is connected and closed when
+ * it is over. One 20 Hz sampling loop, running only while the meters are drawn, on screen, in a visible tab
+ * and without `prefers-reduced-motion`; it writes `--level` on the `level` parts in an animation frame, only
+ * when a level moved, instead of re-rendering.
  */
 export class Meters implements ReactiveController {
   #ctx: AudioContext | null = null;
@@ -37,20 +37,27 @@ export class Meters implements ReactiveController {
     this.#observer?.disconnect();
     document.removeEventListener('visibilitychange', this.#run);
     this.#stop();
-    // A move (removed and inserted in the same task) keeps the call, so it keeps the context: one closed now
-    // could not be reopened outside a click. A real removal closes it.
+    // A move (removed and inserted in the same task) keeps the call, so it keeps the context (one per call).
+    // A real removal closes it.
     queueMicrotask(() => {
       if (!this.#host.isConnected) this.close();
     });
   }
 
-  /** Opens the call's context; call it synchronously inside the user's gesture. */
-  open(): void {
-    this.close();
+  /**
+   * The call's context, a task after there is something to meter (the call connected): not in the click,
+   * where a page's first context took milliseconds of the main thread on the way to the request, nor in the
+   * render that shows the call connected. The click's user activation still lets it run then, and so does
+   * the microphone capturing (Chromium).
+   */
+  #open = (): void => {
+    if (this.#ctx || !this.#streams.length) return;
     // Only analysed, never heard: with no output device (Chromium's `sinkId: {type: 'none'}`; others ignore
-    // it) a page's first context opens in ~2-4 ms instead of ~40-60, and that is on the click's path.
+    // it) a page's first context opens in ~2-4 ms instead of ~40-60.
     this.#ctx = globalThis.AudioContext ? new AudioContext({ sinkId: { type: 'none' } } as AudioContextOptions) : null;
-  }
+    this.#analyse();
+    this.#run();
+  };
 
   resume(): void {
     // Rejects when the call ends (and the context closes) before the resume lands.
@@ -59,19 +66,26 @@ export class Meters implements ReactiveController {
 
   /** Meters these streams (input, output); an empty list stops the loop, `null` closes the context. */
   sync(streams: (MediaStream | null)[] | null): void {
-    const ctx = this.#ctx;
     if (!streams) return this.close();
-    if (ctx && streams.some((stream, i) => stream !== this.#streams[i])) {
+    if (streams.some((stream, i) => stream !== this.#streams[i])) {
       this.#streams = streams;
-      this.#analysers = streams.map((stream) => {
-        const analyser = ctx.createAnalyser();
-        analyser.fftSize = 256;
-        if (stream?.getAudioTracks().length) ctx.createMediaStreamSource(stream).connect(analyser);
-        return analyser;
-      });
-      this.resume();
+      this.#analyse();
+      setTimeout(this.#open);
     }
     this.#run();
+  }
+
+  /** Analysers for the streams, once the context is open (whichever of the two comes last makes them). */
+  #analyse(): void {
+    const ctx = this.#ctx;
+    if (!ctx) return;
+    this.#analysers = this.#streams.map((stream) => {
+      const analyser = ctx.createAnalyser();
+      analyser.fftSize = 256;
+      if (stream?.getAudioTracks().length) ctx.createMediaStreamSource(stream).connect(analyser);
+      return analyser;
+    });
+    this.resume();
   }
 
   close(): void {

@@ -177,11 +177,8 @@ export class VoiceCallElement extends VoiceCallSettings {
    */
   start(): Promise<void> {
     if (this.#consent.needed) return this.#consent.ask();
-    const idle = !isActive(this.state);
-    // The microphone is asked for first: a page's first AudioContext takes ~50 ms to open (measured in
-    // Chromium), which would otherwise delay the request. The context still opens inside the click.
+    // Nothing here that the create-call request does not need: the meters open once the call is connected.
     const pending = this.#session.start(callConfig(this));
-    if (idle) this.#meters.open();
     // Inside the click: `play()` runs in the user gesture, so browsers that gate autoplay let the first words through.
     this.#playback.bind(true);
     return pending;

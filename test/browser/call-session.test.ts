@@ -49,6 +49,42 @@ describe('CallSession without the element', () => {
     expect(session.stats, 'the last reading stays').to.equal(stats);
   });
 
+  it('makes the offer and gathers ICE while the microphone is being opened, then connects with the track', async () => {
+    // The offer needs no microphone (its sender takes the track later): a device that opens slowly, or a
+    // permission prompt, no longer comes before ICE gathering on the way to the request.
+    const connections: RTCPeerConnection[] = [];
+    let openMicrophone!: () => void;
+    const microphoneOpened = new Promise<void>((resolve) => (openMicrophone = resolve));
+    const session = new CallSession({
+      getUserMedia: async (constraints) => {
+        await microphoneOpened;
+        return navigator.mediaDevices.getUserMedia(constraints);
+      },
+      createPeerConnection: (configuration) => {
+        const pc = new RTCPeerConnection(configuration);
+        connections.push(pc);
+        return pc;
+      },
+    });
+    const started = session.start({ sessionId: uniqueSession('headless-offer-first'), baseUrl: agents.open });
+    try {
+      await until(() => connections[0]?.iceGatheringState === 'complete', 'ICE gathering to complete with the microphone still opening');
+      expect(session.state).to.equal('requesting-microphone');
+      expect(connections[0]!.localDescription?.type).to.equal('offer');
+      expect(session.timings.mic).to.equal(undefined);
+      openMicrophone();
+      await started;
+      expect(connections).to.have.length(1);
+      const [sender] = connections[0]!.getSenders();
+      expect(sender?.track?.kind, 'the microphone track is sent').to.equal('audio');
+      expect(sender?.track).to.equal(session.localStream!.getAudioTracks()[0]);
+    } finally {
+      openMicrophone();
+      session.hangup();
+    }
+    await resources.released(1000);
+  });
+
   it('ends itself on voice.session.ended for its connection, with the agent’s reason', async () => {
     const session = new CallSession();
     const ended = next(session, 'ended');
