@@ -166,41 +166,79 @@ async function taskDuration(cdp: CDPSession): Promise<number> {
   return metrics.find((metric) => metric.name === 'TaskDuration')!.value;
 }
 
+/** Nanoseconds a thread has spent on a CPU (Linux `/proc/<pid>/task/<tid>/schedstat`), or undefined. */
+function onCpuNs(pid: number, tid = pid): number | undefined {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * On-CPU time of every renderer's main thread, summed (a process's main thread has its pid as thread
+ * id). Unlike TaskDuration, which is wall time and grows whenever another process takes the CPU in the
+ * middle of a task, this counts only the renderer's own work: on a busy shared machine TaskDuration of
+ * the same page varied 2× between rounds where this varied by a few percent. Idle renderers (a spare
+ * one, about:blank) add next to nothing. Undefined where /proc is not there.
+ */
+async function rendererMainCpuNs(browserCdp: CDPSession): Promise<Map<number, number> | undefined> {
+  const { processInfo } = (await browserCdp.send('SystemInfo.getProcessInfo')) as { processInfo: { type: string; id: number }[] };
+  const times = new Map<number, number>();
+  for (const { type, id } of processInfo) {
+    const ns = type === 'renderer' ? onCpuNs(id) : undefined;
+    if (ns !== undefined) times.set(id, ns);
+  }
+  return times.size ? times : undefined;
+}
+
+/** ms of main-thread CPU between two readings, over the renderers alive at both. */
+function cpuMsBetween(before: Map<number, number> | undefined, after: Map<number, number> | undefined): number {
+  if (!before || !after) return NaN;
+  let ns = 0;
+  for (const [pid, end] of after) if (before.has(pid)) ns += end - before.get(pid)!;
+  return ns / 1e6;
+}
+
 export interface CostRow {
   variant: string;
-  /** Main-thread busy time, ms per second of call. */
+  /** Main-thread busy time (CDP TaskDuration, wall time), ms per second of call. */
   msPerSecond: number[];
+  /** Main-thread on-CPU time (renderer main threads, /proc schedstat), ms per second of call. */
+  cpuMsPerSecond: number[];
   note?: string;
 }
 
 /**
- * Main-thread busy time (CDP TaskDuration: every task on the renderer's main thread) per second of a
- * connected call. `idle` is the page with no call, for reference.
+ * Main-thread cost per second of a connected call, two ways: CDP TaskDuration (every task on the renderer's
+ * main thread, wall time) and the main thread's on-CPU time. `idle` is the page with no call, for reference.
  */
-export async function mainThreadCost(bench: Bench, seconds: number, rounds: number, log: Log): Promise<{ rows: CostRow[]; meters: boolean }> {
+export async function mainThreadCost(bench: Bench, seconds: number, rounds: number, log: Log): Promise<{ rows: CostRow[]; meters: boolean; visual: boolean }> {
   const page = await bench.newPage();
   const cdp = await bench.context.newCDPSession(page);
+  const browserCdp = await bench.browser.newBrowserCDPSession();
   await cdp.send('Performance.enable');
   const measure = async (start: () => Promise<unknown>) => {
     await start();
     await sleep(1000);
-    const before = await taskDuration(cdp);
+    const [before, cpuBefore] = [await taskDuration(cdp), await rendererMainCpuNs(browserCdp)];
     await sleep(seconds * 1000);
-    const after = await taskDuration(cdp);
+    const [after, cpuAfter] = [await taskDuration(cdp), await rendererMainCpuNs(browserCdp)];
     await page.evaluate(() => window.bench.hangup());
     await sleep(300);
-    return ((after - before) * 1000) / seconds;
+    return { task: ((after - before) * 1000) / seconds, cpu: cpuMsBetween(cpuBefore, cpuAfter) / seconds };
   };
-  // Warm-up call, and whether this build draws meters at all.
+  // Warm-up call, and whether this build draws meters and an agent visual at all.
   await page.evaluate(() => window.bench.element([], false));
   await sleep(500);
-  const meters = await page.evaluate(() => window.bench.hasMeters());
+  const { meters, visual } = await page.evaluate(() => ({ meters: window.bench.hasMeters(), visual: window.bench.hasAgentVisual() }));
   await page.evaluate(() => window.bench.hangup());
 
+  const animated = [meters && 'meters on', visual && 'the agent visual animating'].filter(Boolean).join(', ');
   const variants: { variant: string; start: () => Promise<unknown>; reducedMotion?: boolean; note?: string }[] = [
     { variant: 'idle page (no call)', start: async () => undefined },
     { variant: 'baseline', start: () => page.evaluate(() => window.bench.baseline([])) },
-    { variant: meters ? 'element, meters on' : 'element', start: () => page.evaluate(() => window.bench.element([], false)), note: meters ? undefined : 'this build has no level meters' },
+    { variant: animated ? `element, ${animated}` : 'element', start: () => page.evaluate(() => window.bench.element([], false)), note: meters ? undefined : 'this build has no level meters' },
   ];
   if (meters) {
     variants.push({
@@ -214,16 +252,21 @@ export async function mainThreadCost(bench: Bench, seconds: number, rounds: numb
       reducedMotion: true,
     });
   }
-  const rows: CostRow[] = variants.map(({ variant, note }) => ({ variant, msPerSecond: [], ...(note ? { note } : {}) }));
+  const rows: CostRow[] = variants.map(({ variant, note }) => ({ variant, msPerSecond: [], cpuMsPerSecond: [], ...(note ? { note } : {}) }));
   for (let round = 0; round < rounds; round++) {
-    for (const [i, variant] of variants.entries()) {
+    // Rotated each round, so no variant always follows the same one.
+    for (let j = 0; j < variants.length; j++) {
+      const i = (round + j) % variants.length;
+      const variant = variants[i]!;
       await page.emulateMedia({ reducedMotion: variant.reducedMotion ? 'reduce' : 'no-preference' });
-      rows[i]!.msPerSecond.push(await measure(variant.start));
-      log(`  ${variant.variant}: ${rows[i]!.msPerSecond.at(-1)!.toFixed(2)} ms/s`);
+      const { task, cpu } = await measure(variant.start);
+      rows[i]!.msPerSecond.push(task);
+      rows[i]!.cpuMsPerSecond.push(cpu);
+      log(`  ${variant.variant}: ${task.toFixed(2)} ms/s, on CPU ${cpu.toFixed(2)} ms/s`);
     }
   }
   await page.close();
-  return { rows, meters };
+  return { rows, meters, visual };
 }
 
 export interface LeakResult {

@@ -75,7 +75,7 @@ const FLOOR_SCRIPT = `customElements.define('bench-floor', class extends HTMLEle
 
 /**
  * Runs first in every page (inline, so it costs no request): resolves `window.benchReady` with the marks once
- * the element is defined and a button in its shadow root has a box. A mutation observer on the shadow root
+ * the element is defined and a button in its shadow root has a box (a launcher's card buttons are hidden). A mutation observer on the shadow root
  * catches the render as it happens; an animation-frame poll catches a box that comes from a stylesheet.
  */
 const PROBE = `<script>
@@ -84,8 +84,7 @@ window.benchReady = new Promise((resolve) => {
   const marks = {};
   let done = false;
   const visible = (root) => {
-    const button = root.querySelector('button');
-    if (done || !button || button.getBoundingClientRect().width === 0) return done;
+    if (done || ![...root.querySelectorAll('button')].some((button) => button.getBoundingClientRect().width > 0)) return done;
     marks.ready = performance.now();
     const script = performance.getEntriesByType('resource').find((entry) => entry.initiatorType === 'script');
     resolve({ ...marks, scriptLoaded: script ? script.responseEnd : NaN, scriptBytes: script ? script.transferSize : NaN });

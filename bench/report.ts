@@ -37,7 +37,8 @@ export interface Results {
   /** The first call of a fresh page. */
   firstCall?: LatencySummary;
   deadStun?: LatencySummary & { server: string };
-  cost?: { seconds: number; rows: (CostRow & { median: number })[]; meters: boolean };
+  /** `median`: TaskDuration; `cpuMedian`: on-CPU time (NaN where /proc is not there). */
+  cost?: { seconds: number; rows: (CostRow & { median: number; cpuMedian: number })[]; meters: boolean; visual: boolean };
   leaks?: LeakResult;
   load?: LoadResult;
   goals: Goal[];
@@ -235,10 +236,17 @@ export function goals(results: Results): Goal[] {
   }
   const floor = results.cost?.rows.find((row) => row.variant.startsWith('reference'));
   for (const row of results.cost?.rows.filter((row) => row.variant.startsWith('element, meters on')) ?? []) {
+    // Judged on the on-CPU time, which other processes on a shared machine do not inflate; TaskDuration is shown beside it.
+    const onCpu = floor && Number.isFinite(row.cpuMedian) && Number.isFinite(floor.cpuMedian);
+    const r = floor ? (onCpu ? row.cpuMedian / floor.cpuMedian : row.median / floor.median) : NaN;
     list.push({
-      goal: `main-thread cost, ${row.variant.slice('element, '.length)}: ≤ 1.1× a bare bar redrawn 20×/s (same run)`,
-      measured: floor ? `${ratio(row.median / floor.median)} (${row.median.toFixed(2)} against ${floor.median.toFixed(2)} ms/s)` : `${row.median.toFixed(2)} ms/s (no floor measured)`,
-      met: floor ? row.median / floor.median <= 1.1 : null,
+      goal: `main-thread cost, ${row.variant.slice('element, '.length)}: ≤ 1.1× a bare bar redrawn 20×/s (same run${onCpu ? ', on-CPU time' : ''})`,
+      measured: !floor
+        ? `${row.median.toFixed(2)} ms/s (no floor measured)`
+        : onCpu
+          ? `${ratio(r)} (${row.cpuMedian.toFixed(2)} against ${floor.cpuMedian.toFixed(2)} ms/s; TaskDuration ${ratio(row.median / floor.median)}, ${row.median.toFixed(2)} against ${floor.median.toFixed(2)})`
+          : `${ratio(r)} (TaskDuration ${row.median.toFixed(2)} against ${floor.median.toFixed(2)} ms/s)`,
+      met: floor ? r <= 1.1 : null,
     });
   }
   const leaks = results.leaks;
@@ -350,11 +358,21 @@ export function markdown(results: Results): string {
   if (results.cost) {
     out.push(
       '### Main-thread cost while connected',
-      `CDP \`Performance.getMetrics\` TaskDuration (all renderer main-thread tasks) over ${results.cost.seconds} s of a connected call, ms per second.` +
-        (results.cost.meters ? '' : ' This build has no level meters, so only the element as it is is measured.'),
+      `Over ${results.cost.seconds} s of a connected call (after 1 s), ms per second, the variants rotated each round: the renderer main thread's ` +
+        'on-CPU time (Linux `/proc/<pid>/task/<pid>/schedstat`), and CDP `Performance.getMetrics` TaskDuration (all renderer ' +
+        'main-thread tasks, wall time: it also counts the time another process held the CPU in the middle of a task, so it ' +
+        'swings with the machine\'s load).' +
+        (results.cost.meters ? '' : ' This build has no level meters, so only the element as it is is measured.') +
+        (results.cost.visual ? '' : ' This build shows no agent visual.'),
       table(
-        ['variant', 'ms/s (median)', 'each round'],
-        results.cost.rows.map((row) => [row.variant, row.median.toFixed(2), row.msPerSecond.map((v) => v.toFixed(2)).join(', ')]),
+        ['variant', 'on CPU ms/s (median)', 'each round', 'TaskDuration ms/s (median)', 'each round'],
+        results.cost.rows.map((row) => [
+          row.variant,
+          row.cpuMedian.toFixed(2),
+          row.cpuMsPerSecond.map((v) => v.toFixed(2)).join(', '),
+          row.median.toFixed(2),
+          row.msPerSecond.map((v) => v.toFixed(2)).join(', '),
+        ]),
       ),
     );
   }

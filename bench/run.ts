@@ -91,9 +91,9 @@ if (BROWSER_SECTIONS.some(wanted)) {
       await page.close();
     }
     if (wanted('cost')) {
-      log('main-thread cost: 10 s connected calls');
-      const { rows, meters } = await mainThreadCost(bench, 10, 2, log);
-      results.cost = { seconds: 10, meters, rows: rows.map((row) => ({ ...row, median: median(row.msPerSecond) })) };
+      log('main-thread cost: 3 rounds of 10 s connected calls');
+      const { rows, meters, visual } = await mainThreadCost(bench, 10, 3, log);
+      results.cost = { seconds: 10, meters, visual, rows: rows.map((row) => ({ ...row, median: median(row.msPerSecond), cpuMedian: median(row.cpuMsPerSecond) })) };
     }
     if (wanted('leaks')) {
       log('leaks: 50 cycles');

@@ -53,6 +53,8 @@ const bench = {
     const start = performance.now();
     button().click();
     await connected;
+    // Connected for the visitor once the widget shows it: the render of the connected state counts.
+    await el.updateComplete;
     const end = performance.now();
     hangups.push(() => el.hangup());
     return { start, post: requests.lastPost, connected: end, phases: { ...el.timings } };
@@ -85,6 +87,9 @@ const bench = {
 
   /** Whether the element draws level meters during a call (issue 5's feature, when present). */
   hasMeters: () => !!element().shadowRoot!.querySelector('[part~="level"]'),
+
+  /** Whether the element shows an agent visual during a call (issue 14's orb or bars, when present). */
+  hasAgentVisual: () => !!element().shadowRoot!.querySelector('[part~="agent-visual"], [part~="orb"], [part~="bars"]'),
 };
 
 declare global {
