@@ -338,7 +338,7 @@ export class CallSession extends Emitter<CallSessionEvents> {
       }
       // Relay only, with no relay to go through: nothing could ever connect.
       if (config.iceTransportPolicy === 'relay' && !hasTurn(config.iceServers)) {
-        throw fail('config', 'A relay-only call (ice-transport-policy="relay") needs a TURN server in iceServers.', 'no-turn-server');
+        throw fail('config', 'A relay-only call needs a TURN server in iceServers.', 'no-turn-server');
       }
       // The microphone is asked for first, then the offer is made and ICE gathered while the browser opens
       // the device (or the user answers its prompt): the offer needs no track, its sender takes it below.

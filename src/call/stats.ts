@@ -31,11 +31,11 @@ const LOSS_WINDOW_MS = 5000;
 const share = (lost: number, received: number) => (lost + received > 0 ? Math.max(0, lost) / (Math.max(0, lost) + received) : null);
 
 /**
- * Sums the audio RTP reports of one `getStats` call (the agent's audio is `inbound`, ours `outbound`).
- * `heard` counts everything that arrived on the link at all: RTP, RTCP and DTLS bytes, ICE checks and
- * their answers, on every candidate pair.
+ * Sums the audio RTP reports of one `getStats` call (the agent's audio is `inbound`, ours `outbound`), and
+ * counts everything that arrived on the link at all: RTP, RTCP and DTLS bytes, ICE checks and their answers,
+ * on every candidate pair.
  */
-export async function readStats(pc: RTCPeerConnection): Promise<{ stats: CallStats; heard: number }> {
+export async function readStats(pc: RTCPeerConnection): Promise<[stats: CallStats, heard: number]> {
   const stats: CallStats = {
     rttMs: null, jitterMs: null, loss: null, lifetimeLoss: null, remoteJitterMs: null, remoteLoss: null,
     packetsReceived: 0, packetsLost: 0, packetsSent: 0, bytesReceived: 0, bytesSent: 0,
@@ -58,14 +58,7 @@ export async function readStats(pc: RTCPeerConnection): Promise<{ stats: CallSta
     }
   });
   stats.lifetimeLoss = share(stats.packetsLost, stats.packetsReceived);
-  return { stats, heard: heard + stats.packetsReceived };
-}
-
-/** What a later reading is compared with. */
-interface Mark {
-  at: number;
-  received: number;
-  lost: number;
+  return [stats, heard + stats.packetsReceived];
 }
 
 /**
@@ -86,25 +79,26 @@ const LINK_SILENCE_MS = 900;
  */
 export function pollStats(pc: RTCPeerConnection, nextDelay: () => number, onStats: (stats: CallStats, silent: boolean) => void, signal: AbortSignal): void {
   let timer: ReturnType<typeof setTimeout>;
-  // The readings of the loss window, oldest first, plus the one just before it: the window's baseline.
-  const marks: Mark[] = [{ at: performance.now(), received: 0, lost: 0 }];
-  /** The reading that last saw something arrive, and whether the agent's audio was among it. */
-  let heardAt = marks[0]!.at;
+  let heardAt = performance.now();
+  // The readings of the loss window with their times, oldest first, plus the one just before it: the
+  // window's baseline (at first the call's start, when nothing had been received or lost).
+  const readings: [at: number, stats: Pick<CallStats, 'packetsReceived' | 'packetsLost'>][] = [[heardAt, { packetsReceived: 0, packetsLost: 0 }]];
+  /** Everything heard by the reading that last saw something arrive, and whether the agent's audio was among it. */
   let heardTotal = 0;
   let audio = false;
-  const onReading = ({ stats, heard }: { stats: CallStats; heard: number }) => {
+  const onReading = ([stats, heard]: [CallStats, number]) => {
     if (signal.aborted) return;
-    const last = marks.at(-1)!;
-    const mark = { at: performance.now(), received: stats.packetsReceived, lost: stats.packetsLost };
+    const at = performance.now();
     if (heard !== heardTotal) {
       heardTotal = heard;
-      heardAt = mark.at;
-      audio = mark.received > last.received;
+      heardAt = at;
+      audio = stats.packetsReceived > readings.at(-1)![1].packetsReceived;
     }
-    marks.push(mark);
-    while (marks[1]!.at <= mark.at - LOSS_WINDOW_MS) marks.shift();
-    stats.loss = share(mark.lost - marks[0]!.lost, mark.received - marks[0]!.received);
-    onStats(stats, audio && mark.at - heardAt >= LINK_SILENCE_MS);
+    readings.push([at, stats]);
+    while (readings[1]![0] <= at - LOSS_WINDOW_MS) readings.shift();
+    const [, base] = readings[0]!;
+    stats.loss = share(stats.packetsLost - base.packetsLost, stats.packetsReceived - base.packetsReceived);
+    onStats(stats, audio && at - heardAt >= LINK_SILENCE_MS);
   };
   const schedule = () => {
     timer = setTimeout(() => {
