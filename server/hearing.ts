@@ -9,6 +9,11 @@ import { OpusDecoder } from 'opus-decoder';
 export const AUDIBLE_RMS = 0.01;
 /** Opus in WebRTC is always 48 kHz; one channel is all a loudness measure needs. */
 const SAMPLE_RATE = 48_000;
+/**
+ * A packet this small is a silence or DTX frame by construction (Firefox's muted track and the Node test
+ * callers send 3 bytes): counted as silent without decoding, which keeps many test callers cheap.
+ */
+const SILENT_PAYLOAD_BYTES = 8;
 
 export interface Heard {
   /** Packets that decoded to audible sound. */
@@ -26,7 +31,7 @@ export class Hearing {
 
   /** One RTP payload; the few that arrive while the decoder loads are not measured. */
   push(payload: Uint8Array): void {
-    if (this.#freed) return;
+    if (this.#freed || payload.length <= SILENT_PAYLOAD_BYTES) return;
     if (!this.#decoder) {
       const decoder = (this.#decoder = new OpusDecoder({ channels: 1, sampleRate: SAMPLE_RATE }));
       void decoder.ready.then(() => (this.#ready = !this.#freed), () => this.free());

@@ -18,7 +18,8 @@ async function startAgent(t: TestContext, options: AgentServerOptions = {}): Pro
   return server;
 }
 
-async function until<T>(check: () => T | Promise<T>, what: string, timeoutMs = 5000): Promise<NonNullable<T>> {
+/** Polls `check`; the bound is generous because a loaded 2-core machine runs these timers late, not because anything waits that long. */
+async function until<T>(check: () => T | Promise<T>, what: string, timeoutMs = 20_000): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -219,10 +220,12 @@ describe('stream faults', () => {
 
   test('sse-heartbeat-<ms> paces the heartbeats; sse-silent-<ms> stops them and the events, keeping the stream open', async (t) => {
     const agent = await startAgent(t);
-    const stream = await openStream(t, sseUrl(fault(agent, 'sse-heartbeat-20,sse-silent-150')));
+    // Silent after 600 ms: a loaded machine runs a 20 ms interval late, and a stalled interval fires once per
+    // wake-up, so a shorter window may hold fewer than 5 heartbeats.
+    const stream = await openStream(t, sseUrl(fault(agent, 'sse-heartbeat-20,sse-silent-600')));
     await until(() => stream.comments() >= 3, 'heartbeats');
     await until(async () => (await debugSession(agent.url)).streams[0]!.heartbeats >= 5, 'more heartbeats');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await until(async () => Date.now() - (await debugSession(agent.url)).streams[0]!.openedAt > 700, 'the stream to go silent');
     const { heartbeats } = (await debugSession(agent.url)).streams[0]!;
     const { caller } = await dial(t, agent.url);
     await until(async () => (await debugSession(agent.url)).events.length > 3, 'events in the log');
