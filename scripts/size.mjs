@@ -93,6 +93,36 @@ async function weights(entry, external) {
     .sort((a, b) => b[1] - a[1]);
 }
 
+/**
+ * What each of our modules adds to the library figure: gzip -9 of the whole minus gzip -9 of the whole without
+ * that module, minified as the build minifies. gzip shares text between modules (a name or message written
+ * twice costs little the second time), so this, not a module's minified bytes, is what removing it would save.
+ */
+async function gzipShares() {
+  const result = await build({
+    entryPoints: [join(root, 'src/index.ts')],
+    bundle: true,
+    format: 'esm',
+    target: 'es2022',
+    external: LIT,
+    write: false,
+    legalComments: 'none',
+    plugins: [litCss],
+    logLevel: 'silent',
+  });
+  // An unminified esbuild bundle starts each module with a `// src/…` line (the first one also takes the
+  // imports) and ends with the export list.
+  const sections = result.outputFiles[0].text
+    .split(/^(?=\/\/ src\/|export \{)/m)
+    .map((text) => ({ path: /^\/\/ (\S+)/.exec(text)?.[1] ?? '(the export list)', text }));
+  // Not compressed: with dead code removal, taking out the element would take out everything it uses.
+  const gzipped = (kept) => gzip(minifySync('library.js', kept.map(({ text }) => text).join(''), { module: true, ...MINIFY, compress: false }).code);
+  const whole = gzipped(sections);
+  return [...new Set(sections.map(({ path }) => path))]
+    .map((path) => [path, whole - gzipped(sections.filter((section) => section.path !== path))])
+    .sort((a, b) => b[1] - a[1]);
+}
+
 const row = (cells) => cells.map((cell, i) => (i ? String(cell).padStart(9) : String(cell).padEnd(34))).join(' ');
 
 export async function measure() {
@@ -129,6 +159,8 @@ async function main() {
       console.log(`  ${title}:`);
       for (const [path, bytes] of list.slice(0, 12)) console.log(`    ${String(bytes).padStart(7)}  ${path}`);
     }
+    console.log('\nWhat each module adds to the library figure (gzip -9 B; removing it would save about this):');
+    for (const [path, bytes] of await gzipShares()) console.log(`    ${String(bytes).padStart(7)}  ${path}`);
   }
   if (over) {
     console.error('\nsize: over the budget (figures above).');
