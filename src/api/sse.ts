@@ -64,7 +64,8 @@ export async function followSession(
         const lines = (buffer + chunk.value).split(/\r\n|\r(?!$)|\n/);
         buffer = lines.pop()!;
         for (const line of lines) {
-          const [, field, value] = /^([^:]*):? ?(.*)/.exec(line)!;
+          // `[^]` and not `.`: a value runs to the end of the line, U+2028 and U+2029 (raw in JSON text) included.
+          const [, field, value] = /^([^:]*):? ?([^]*)/.exec(line)!;
           if (line) {
             if (field === 'data') data += (data && '\n') + value;
             else fields[field!] = value!;

@@ -96,8 +96,9 @@ describe('followSession', () => {
     assert.equal(requests[0]!.headers.get('accept'), 'text/event-stream');
   });
 
-  // The seed that found a CRLF cut between its CR and LF read as a blank line (commit df70996), and a fresh one.
-  for (const { name, seed } of fuzzSeeds({ 'a CRLF cut between CR and LF': 20261126 })) test(`fuzz (${name}): any events, any line endings and comments, cut into chunks at any byte, parse to the same events`, async () => {
+  // The seeds that found a CRLF cut between its CR and LF read as a blank line (commit df70996) and a U+2028 in
+  // a transcript read as a line end, and a fresh one.
+  for (const { name, seed } of fuzzSeeds({ 'a CRLF cut between CR and LF': 20261126, 'U+2028 inside a data line': 1932433040 })) test(`fuzz (${name}): any events, any line endings and comments, cut into chunks at any byte, parse to the same events`, async () => {
     const sessionEvent = fc.record({
       id: fc.stringMatching(/^evt_[0-9a-z]{1,8}$/),
       type: fc.constantFrom('voice.input_transcript.delta', 'voice.output_transcript.completed', 'voice.session.started', 'message.created'),
@@ -169,6 +170,14 @@ describe('followSession', () => {
     const { events, requests } = await follow([streamResponse([`id: evt_9\n${body}\n\n`, `data: {"id":"x","type":"t","data":{}}\n\n`])]);
     assert.deepEqual(events.map((e) => e.id), ['evt_9', 'x']);
     assert.equal(new URL(requests[1]!.url).searchParams.get('since_id'), 'evt_9');
+  });
+
+  test('keeps U+2028 and U+2029 inside a data line: JSON text may carry them raw, and they end no SSE line', async () => {
+    // JSON.stringify leaves both unescaped; a transcript can hold them. Read as line ends, the event's JSON
+    // was cut short and the whole event lost (found by the fuzzer below, fresh seed 1932433040).
+    const said = { ...event('evt_7', 'voice.input_transcript.delta'), data: { voice_connection_id: 'voice_conn_1', delta: 'one\u2028two\u2029three' } };
+    const { events } = await follow([streamResponse([frame(said as ReturnType<typeof event>)])]);
+    assert.deepEqual(events, [said]);
   });
 
   test('waits retry_ms after disconnecting, rather than its backoff', async () => {
