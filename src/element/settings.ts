@@ -168,7 +168,21 @@ export class VoiceCallSettings extends LitElement {
 }
 
 /** The properties a call takes from the element under the same name. */
-const CONFIG_KEYS = 'sessionId agentId channelId token getToken orgId credentials model voice instructions providerId reasoningEffort iceServers'.split(' ') as (keyof CallConfig & keyof VoiceCallSettings)[];
+const CONFIG_KEYS = [
+  'sessionId',
+  'agentId',
+  'channelId',
+  'token',
+  'getToken',
+  'orgId',
+  'credentials',
+  'model',
+  'voice',
+  'instructions',
+  'providerId',
+  'reasoningEffort',
+  'iceServers',
+] as const satisfies readonly (keyof CallConfig & keyof VoiceCallSettings)[];
 
 /** The call the element's settings describe (changes made during a call apply to the next one). */
 export function callConfig(settings: VoiceCallSettings): CallConfig {

@@ -1,7 +1,7 @@
 import { css } from 'lit';
 
 // Colours meet WCAG AA (4.5:1) for text on both schemes; the button text is the background colour.
-// Elements that occur once in the shadow tree are selected by tag (shorter than their `part`).
+// Tags select what every element of that kind shares; one element is selected by its `part`.
 export const styles = css`
   :host {
     --_accent: var(--voice-call-accent, #0b57d0);
@@ -77,9 +77,10 @@ export const styles = css`
     background: var(--_accent);
     color: var(--_bg);
   }
-  /* The active states: requesting-microphone, connecting, connected. */
-  :host([state^='req']) [part='button'],
-  :host([state^='conn']) [part='button'] {
+  /* The active states: the call button hangs up. */
+  :host([state='requesting-microphone']) [part='button'],
+  :host([state='connecting']) [part='button'],
+  :host([state='connected']) [part='button'] {
     background: var(--_danger);
   }
   /* A pressed toggle is filled with the text colour: apart from both the blue call and the red hang-up. */
@@ -123,13 +124,12 @@ export const styles = css`
     color: var(--_danger);
     font-weight: 600;
   }
-  /* The volume slider, the only input. */
-  input {
+  [part='volume'] {
     flex: 1;
     min-width: 4em;
   }
   [part='panel'],
-  dl {
+  [part='list'] {
     display: grid;
     grid-template-columns: max-content 1fr;
     align-items: center;
@@ -160,19 +160,19 @@ export const styles = css`
     }
   }
   [part='stats'],
-  details,
+  [part='details'],
   [part~='partial'] {
     color: var(--_muted-fg);
   }
   [part='stats'],
-  details {
+  [part='details'] {
     font-size: 0.9em;
   }
-  dl,
-  dd {
+  [part='list'],
+  [part='value'] {
     margin: 0;
   }
-  dd {
+  [part='value'] {
     overflow-wrap: anywhere;
   }
   [part='copy'] {
@@ -187,7 +187,7 @@ export const styles = css`
     overflow: auto;
     margin-top: 0.5em;
   }
-  p {
+  [part~='turn'] {
     margin: 0.25em 0;
   }
   /* The card, the default layout: one large call button. */
@@ -195,7 +195,7 @@ export const styles = css`
     padding: 0 1.5em;
     font-size: 1.1em;
   }
-  details > :not(summary) {
+  [part='details'] > :not([part='summary']) {
     margin-top: 0.5em;
   }
   /* The launcher: a round button in a corner, clear of notches and home bars, and the card beside it. */
@@ -232,7 +232,7 @@ export const styles = css`
     color: var(--_bg);
     box-shadow: 0 2px 8px #0006;
   }
-  svg {
+  [part='icon'] {
     width: 1.75em;
     vertical-align: middle;
     fill: none;
@@ -240,8 +240,9 @@ export const styles = css`
     stroke-width: 2;
   }
   /* A call is live: a badge on the round button, whether the card is open or not. */
-  :host([state^='req']) [part='launcher']::after,
-  :host([state^='conn']) [part='launcher']::after {
+  :host([state='requesting-microphone']) [part='launcher']::after,
+  :host([state='connecting']) [part='launcher']::after,
+  :host([state='connected']) [part='launcher']::after {
     content: '';
     position: absolute;
     top: 0;
