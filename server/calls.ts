@@ -35,6 +35,12 @@ export interface AgentCall {
   rtpSent: number;
   /** The caller's audio, decoded: how many packets were audible and how loud the loudest was. */
   heard: Heard;
+  /**
+   * The newest Realtime events the agent emitted (sent on the data channel when there is one), with
+   * `performance.now()` when it did: the agent's own clock, which a loaded machine cannot compress the way
+   * it can the caller's arrival times.
+   */
+  realtimeLog: { type: string; at: number }[];
   /** The create-call request body as received, offer included. */
   request: Record<string, unknown>;
   /** The end request's body, when the call was ended through the end route. */
@@ -128,6 +134,7 @@ export class CallRegistry {
       rtpReceived: 0,
       rtpSent: 0,
       heard: hearing.heard,
+      realtimeLog: [],
       request,
       endRequest: null,
       relay: null,

@@ -46,6 +46,8 @@ export interface ConversationOptions {
 
 /** Delegated mode's filler: said when an answer has taken this long. */
 export const FILLER_AFTER_MS = 1500;
+/** How many of a call's newest Realtime events `AgentCall.realtimeLog` keeps. */
+const REALTIME_LOG_KEPT = 100;
 /** In turns mode the greeting waits this long for the caller's data channel, so its events are seen. */
 const GREETING_WAIT_MS = 1000;
 /**
@@ -462,6 +464,9 @@ class Dialogue {
   }
 
   private emit(event: realtime.RealtimeEvent): void {
+    const log = this.call.realtimeLog;
+    log.push({ type: event.type, at: performance.now() });
+    if (log.length > REALTIME_LOG_KEPT) log.shift();
     this.channel?.send(event);
   }
 
