@@ -4,9 +4,9 @@ type Host = ReactiveControllerHost & HTMLElement;
 
 /**
  * Live input and output levels. One `AudioContext` per call, opened once the call is connected and closed when
- * it is over. One 20 Hz sampling loop, running only while the meters are drawn, on screen, in a visible tab
- * and without `prefers-reduced-motion`; it writes `--level` on the `level` parts in an animation frame, only
- * when a level moved, instead of re-rendering.
+ * it is over. One 20 Hz sampling loop, running only while a meter can be seen (rendered, not in the closed
+ * details, on screen, in a visible tab) and without `prefers-reduced-motion`; it writes `--level` on the
+ * `level` parts in an animation frame, only when a level moved, instead of re-rendering.
  */
 export class Meters implements ReactiveController {
   #ctx: AudioContext | null = null;
@@ -31,6 +31,8 @@ export class Meters implements ReactiveController {
       this.#run();
     })).observe(this.#host);
     document.addEventListener('visibilitychange', this.#run);
+    // The details opening or closing shows or hides the meters of the default card ('toggle' does not bubble).
+    this.#host.shadowRoot!.addEventListener('toggle', this.#run, true);
   }
 
   hostDisconnected(): void {
@@ -106,7 +108,10 @@ export class Meters implements ReactiveController {
 
   #run = (): void => {
     this.#stop();
-    if (this.#analysers[0] && this.#onScreen && !document.hidden && !matchMedia('(prefers-reduced-motion: reduce)').matches) {
+    // Only meters one can see: rendered, and not inside the closed details (the default card keeps them there,
+    // one click away; both meters are always together).
+    const meter = this.#host.shadowRoot!.querySelector('[part~=level]');
+    if (this.#analysers[0] && meter && !meter.closest('details:not([open])') && this.#onScreen && !document.hidden && !matchMedia('(prefers-reduced-motion: reduce)').matches) {
       this.#timer = setInterval(this.#sample, 50);
     }
   };
@@ -115,7 +120,6 @@ export class Meters implements ReactiveController {
   // when a level moved: asking for a frame costs a rendering pass even when nothing changed.
   #sample = (): void => {
     const meters = this.#host.shadowRoot!.querySelectorAll<HTMLElement>('[part~=level]');
-    if (!meters.length) return this.#stop();
     this.#analysers.forEach((analyser, i) => {
       const data = this.#data;
       analyser.getFloatTimeDomainData(data);
