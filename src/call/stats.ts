@@ -33,22 +33,29 @@ const share = (lost: number, received: number) => (lost + received > 0 ? Math.ma
 /**
  * Sums the audio RTP reports of one `getStats` call (the agent's audio is `inbound`, ours `outbound`), and
  * counts everything that arrived on the link at all: RTP, RTCP and DTLS bytes, ICE checks and their answers,
- * on every candidate pair.
+ * on every candidate pair. `at` is when the browser took those counts (the oldest of their reports' own
+ * timestamps): on a busy page a reading may resolve long after it was taken, or two taken together resolve
+ * far apart.
  */
-export async function readStats(pc: RTCPeerConnection): Promise<[stats: CallStats, heard: number]> {
+export async function readStats(pc: RTCPeerConnection): Promise<[stats: CallStats, heard: number, at: number]> {
   const stats: CallStats = {
     rttMs: null, jitterMs: null, loss: null, lifetimeLoss: null, remoteJitterMs: null, remoteLoss: null,
     packetsReceived: 0, packetsLost: 0, packetsSent: 0, bytesReceived: 0, bytesSent: 0,
   };
   const all = await pc.getStats();
   let heard = 0;
+  let at = Infinity;
   all.forEach((r: Report) => {
     const add = (...counters: Counter[]) => counters.forEach((counter) => (stats[counter] += r[counter] ?? 0));
     if (r.type === 'transport') stats.rttMs = ms(all.get(r.selectedCandidatePairId)?.currentRoundTripTime);
-    if (r.type === 'candidate-pair') heard += (r.bytesReceived ?? 0) + (r.requestsReceived ?? 0) + (r.responsesReceived ?? 0);
+    if (r.type === 'candidate-pair') {
+      heard += (r.bytesReceived ?? 0) + (r.requestsReceived ?? 0) + (r.responsesReceived ?? 0);
+      at = Math.min(at, r.timestamp);
+    }
     if ((r.kind ?? r.mediaType) !== 'audio') return;
     if (r.type === 'inbound-rtp') {
       add('packetsReceived', 'packetsLost', 'bytesReceived');
+      at = Math.min(at, r.timestamp);
       stats.jitterMs = ms(r.jitter);
     } else if (r.type === 'outbound-rtp') {
       add('packetsSent', 'bytesSent');
@@ -58,7 +65,8 @@ export async function readStats(pc: RTCPeerConnection): Promise<[stats: CallStat
     }
   });
   stats.lifetimeLoss = share(stats.packetsLost, stats.packetsReceived);
-  return [stats, heard + stats.packetsReceived];
+  // Without a pair or inbound report yet, now on the reports' clock (the epoch, in ms).
+  return [stats, heard + stats.packetsReceived, at < Infinity ? at : performance.timeOrigin + performance.now()];
 }
 
 /**
@@ -79,16 +87,15 @@ const LINK_SILENCE_MS = 900;
  */
 export function pollStats(pc: RTCPeerConnection, nextDelay: () => number, onStats: (stats: CallStats, silent: boolean) => void, signal: AbortSignal): void {
   let timer: ReturnType<typeof setTimeout>;
-  let heardAt = performance.now();
   // The readings of the loss window with their times, oldest first, plus the one just before it: the
   // window's baseline (at first the call's start, when nothing had been received or lost).
-  const readings: [at: number, stats: Pick<CallStats, 'packetsReceived' | 'packetsLost'>][] = [[heardAt, { packetsReceived: 0, packetsLost: 0 }]];
-  /** Everything heard by the reading that last saw something arrive, and whether the agent's audio was among it. */
+  const readings: [at: number, stats: Pick<CallStats, 'packetsReceived' | 'packetsLost'>][] = [[-Infinity, { packetsReceived: 0, packetsLost: 0 }]];
+  /** The reading that last saw something arrive: its time, everything heard by then, and whether the agent's audio was among it. */
+  let heardAt = 0;
   let heardTotal = 0;
   let audio = false;
-  const onReading = ([stats, heard]: [CallStats, number]) => {
+  const onReading = ([stats, heard, at]: [CallStats, number, number]) => {
     if (signal.aborted) return;
-    const at = performance.now();
     if (heard !== heardTotal) {
       heardTotal = heard;
       heardAt = at;
