@@ -9,7 +9,7 @@
  * goal is missed.
  *
  *   npm run soak                   # 10 minutes
- *   npm run soak -- --minutes=60   # a whole lease
+ *   npm run soak -- --minutes=58   # nearly a whole lease (60 minutes at most)
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -28,9 +28,10 @@ const option = (name: string, fallback: number) => {
   return Number.isFinite(value) && value > 0 ? value : fallback;
 };
 const MINUTES = option('minutes', 10);
-const RATE = option('rate', 10);
-/** The longest lease Everruns gives a call. */
+/** The longest lease Everruns gives a call; the soak's call must outlive its last minute and the countdown check. */
 const LEASE_SECONDS = 3600;
+if (MINUTES > LEASE_SECONDS / 60 - 2) throw new Error(`--minutes: at most ${LEASE_SECONDS / 60 - 2} (a lease is at most ${LEASE_SECONDS / 60} minutes)`);
+const RATE = option('rate', 10);
 const SESSION = 'session_soak';
 
 /** What "flat" and "bounded" mean here, on a shared 2-core machine whose timings are noisy. */

@@ -50,9 +50,10 @@ describe('a bad link: a lossy, jittery relay between the browser and the agent',
       const start = readings.length;
       await until(() => readings.length >= start + 5, 'five stats readings', 10_000);
       const { loss } = readings.at(-1)!;
-      // About `percent` over some 250 packets on a quiet machine (measured over 3 runs, both engines: 3.4–7.2 % and 15.2–25.6 %). A machine
-      // hogged on top of the suite adds losses of its own (the relay's event loop stalls, buffers overflow:
-      // 16 % was seen for 5 %), so only the floor is tight: the loss shows. The next test pins the window.
+      // About `percent` over some 250 packets (3 runs on the usual busy machine, both engines: 3.4–7.2 % and
+      // 15.2–25.6 %). A machine hogged on top of the suite adds losses of its own (the relay's event loop
+      // stalls, buffers overflow: 16 % was seen for 5 %), so only the floor is tight: the loss shows. The
+      // next test pins the window.
       console.log(`relay-loss-${percent}: the stats reported ${loss === null ? 'null' : (loss * 100).toFixed(1)} % lost`);
       expect(loss, `the reported loss (${loss})`).to.be.within((percent / 100) * 0.2, 0.5);
       const record = await agentCall(session.call!.voice_connection_id);
