@@ -4,7 +4,7 @@
 //   vite build --mode iife        dist/voice-call.iife.js: the same as a classic script (window.VoiceCall)
 // Every output is fully minified by oxc (Vite leaves whitespace in ES library output unless told).
 import { defineConfig, type UserConfig } from 'vite';
-import { litCss } from './scripts/lit-css.ts';
+import { litLiterals } from './scripts/lit-literals.ts';
 
 /** oxc minifier options for every output (scripts/size.mjs minifies with them too). */
 export const MINIFY = { compress: { target: 'es2022' }, mangle: { toplevel: true }, codegen: { removeWhitespace: true } } as const;
@@ -14,7 +14,7 @@ const output = { minify: MINIFY, comments: false } as const;
 /** What every build shares; `lib` and `rolldownOptions` are what make each one. */
 function build(lib: NonNullable<UserConfig['build']>['lib'], rolldownOptions: NonNullable<UserConfig['build']>['rolldownOptions']): UserConfig {
   return {
-    plugins: [litCss()],
+    plugins: [litLiterals()],
     build: { target: 'es2022', outDir: 'dist', emptyOutDir: false, sourcemap: true, lib, rolldownOptions },
   };
 }

@@ -4,6 +4,7 @@ import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { playwrightLauncher } from '@web/test-runner-playwright';
 import { puppeteerLauncher } from '@web/test-runner-puppeteer';
 import { fileURLToPath } from 'node:url';
+import { minifyCssLiterals, minifyHtmlLiterals } from './scripts/lit-literals.ts';
 import { createAgentServer } from './server/agent-server.ts';
 import { UdpRelay } from './server/relay.ts';
 import { CHROMIUM_ARGS, FIREFOX_PREFS, findChromium, findFirefox } from './test/support/browsers.mjs';
@@ -60,6 +61,14 @@ export default {
   testsFinishTimeout: 600_000,
   testFramework: { config: { timeout: 20_000 } },
   plugins: [
+    // The templates as the build writes them (before esbuild reads the TypeScript): what is tested is what ships.
+    {
+      name: 'lit-literals',
+      transform(context) {
+        if (!/^\/src\/.*\.ts$/.test(context.path)) return undefined;
+        return { body: minifyHtmlLiterals(minifyCssLiterals(context.body, context.path), context.path) };
+      },
+    },
     esbuildPlugin({ ts: true, tsconfig: fileURLToPath(new URL('./tsconfig.json', import.meta.url)), target: 'es2022' }),
     {
       name: 'reference-agents',

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { minifySync } from 'vite';
 import { MINIFY } from '../vite.config.ts';
-import { minifyCssLiterals } from './lit-css.ts';
+import { minifyCssLiterals, minifyHtmlLiterals } from './lit-literals.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
@@ -60,12 +60,12 @@ async function libraryInAnApp() {
   return code;
 }
 
-/** The same CSS minification as the build, so the figures per module match what ships. */
-const litCss = {
-  name: 'lit-css',
+/** The same template minification as the build, so the figures per module match what ships. */
+const litLiterals = {
+  name: 'lit-literals',
   setup(build) {
     build.onLoad({ filter: /\/src\/.*\.ts$/ }, ({ path }) => ({
-      contents: minifyCssLiterals(readFileSync(path, 'utf8'), path),
+      contents: minifyHtmlLiterals(minifyCssLiterals(readFileSync(path, 'utf8'), path), path),
       loader: 'ts',
     }));
   },
@@ -83,7 +83,7 @@ async function weights(entry, external) {
     write: false,
     metafile: true,
     legalComments: 'none',
-    plugins: [litCss],
+    plugins: [litLiterals],
     conditions: ['production'],
     logLevel: 'silent',
   });
@@ -107,7 +107,7 @@ async function gzipShares() {
     external: LIT,
     write: false,
     legalComments: 'none',
-    plugins: [litCss],
+    plugins: [litLiterals],
     logLevel: 'silent',
   });
   // An unminified esbuild bundle starts each module with a `// src/…` line (the first one also takes the
