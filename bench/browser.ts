@@ -235,10 +235,15 @@ export async function mainThreadCost(bench: Bench, seconds: number, rounds: numb
   await page.evaluate(() => window.bench.hangup());
 
   const animated = [meters && 'meters on', visual && 'the agent visual animating'].filter(Boolean).join(', ');
+  const element = (layout: 'full' | 'card') => () => page.evaluate(async (layout) => {
+    await window.bench.setLayout(layout);
+    return window.bench.element([], false);
+  }, layout);
   const variants: { variant: string; start: () => Promise<unknown>; reducedMotion?: boolean; note?: string }[] = [
     { variant: 'idle page (no call)', start: async () => undefined },
     { variant: 'baseline', start: () => page.evaluate(() => window.bench.baseline([])) },
-    { variant: animated ? `element, ${animated}` : 'element', start: () => page.evaluate(() => window.bench.element([], false)), note: meters ? undefined : 'this build has no level meters' },
+    { variant: animated ? `element, ${animated}` : 'element', start: element('full'), note: meters ? undefined : 'this build has no level meters' },
+    { variant: 'element, default card layout (levels in the closed details)', start: element('card') },
   ];
   if (meters) {
     variants.push({
@@ -248,7 +253,7 @@ export async function mainThreadCost(bench: Bench, seconds: number, rounds: numb
     });
     variants.push({
       variant: 'element, meters off (prefers-reduced-motion)',
-      start: () => page.evaluate(() => window.bench.element([], false)),
+      start: element('full'),
       reducedMotion: true,
     });
   }

@@ -60,6 +60,15 @@ const bench = {
     return { start, post: requests.lastPost, connected: end, phases: { ...el.timings } };
   },
 
+  /**
+   * The element's layout: the bench measures `full` (the QA panel, levels in the first view: the most a call
+   * draws); `card` is the default, its levels one click away in the closed details.
+   */
+  setLayout(layout: VoiceCallElement['layout']) {
+    element().layout = layout;
+    return element().updateComplete;
+  },
+
   /** Hover only, no click: a prewarm that must be released on its own. */
   hoverOnly() {
     element().prewarm = true;
