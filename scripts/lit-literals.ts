@@ -50,7 +50,9 @@ export function minifyHtmlLiterals(source: string, filename: string): string {
     ts.forEachChild(node, visit);
   };
   visit(file);
-  return edits.reduceRight((result, { start, end, text }) => result.slice(0, start) + text + result.slice(end), source);
+  // From the end of the file back, so each edit leaves the positions of the ones still to apply as they were.
+  edits.sort((a, b) => b.start - a.start);
+  return edits.reduce((result, { start, end, text }) => result.slice(0, start) + text + result.slice(end), source);
 }
 
 /** Where a template's markup is at the end of one static piece, and so at the start of the next. */

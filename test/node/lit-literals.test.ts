@@ -44,6 +44,15 @@ describe('html literals as the build writes them', () => {
 
   test('nested templates are rewritten; css, other tags and plain strings are not', () => {
     assert.equal(html('html`<ul>${items.map((i) => html`<li part="item">${i}</li>`)}</ul>`'), 'html`<ul>${items.map((i) => html`<li part=item>${i}</li>`)}</ul>`');
+    // Edits before and after a nested template, in a template of several lines.
+    const outer = `html\`
+      <div part="log">
+        \${turns.map((turn) => html\`
+          <p part="turn">\${turn}</p>
+        \`)}
+      </div>
+    \``;
+    assert.equal(html(outer), 'html`<div part=log>${turns.map((turn) => html`<p part=turn>${turn}</p>`)}</div>`');
     const untouched = 'const a = "<b part=\\"x\\">"; svg`<g class="a"></g>`; css`p { }`;';
     assert.equal(html(untouched), untouched);
   });
