@@ -114,5 +114,13 @@ export class Consent implements ReactiveController {
 /** The consent text (the `consent` slot, else the `consent` attribute as plain text) with Accept and Decline. */
 export const consent: ViewRender = ({ host, consent }, strings) =>
   consent.asking
-    ? html`<div part="consent" @keydown=${consent.onKey}><div part="consent-text" id="consent-text"><slot name="consent">${host.consent}</slot></div><div part="actions"><button part="accept" type="button" aria-describedby="consent-text" @click=${consent.accept}>${strings.accept}</button><button part="decline" type="button" @click=${consent.decline}>${strings.decline}</button></div></div>`
+    ? html`
+        <div part="consent" @keydown=${consent.onKey}>
+          <div part="consent-text" id="consent-text"><slot name="consent">${host.consent}</slot></div>
+          <div part="actions">
+            <button part="accept" type="button" aria-describedby="consent-text" @click=${consent.accept}>${strings.accept}</button>
+            <button part="decline" type="button" @click=${consent.decline}>${strings.decline}</button>
+          </div>
+        </div>
+      `
     : nothing;

@@ -53,5 +53,15 @@ export function launcher({ host, launcher, onKey }: View, strings: VoiceCallStri
   const corner = PLACEMENTS.includes(placement) ? placement : PLACEMENTS[0];
   // The round button's name says when a call is live, as its badge shows it.
   const name = isActive(state) ? `${strings.launcher} · ${strings.states[state]}` : strings.launcher;
-  return html`<div class="launcher ${corner}" @keydown=${launcher.onKey}><button part="launcher" type="button" aria-label=${name} aria-expanded=${launcher.open} aria-controls="card" @click=${launcher.toggle}>${ICON}</button><div part="base" class="card" id="card" role="dialog" aria-label=${strings.launcher} ?hidden=${!launcher.open} @keydown=${onKey}><button part="close" type="button" aria-label=${strings.close} @click=${launcher.close}>×</button>${views}</div></div>`;
+  return html`
+    <div class="launcher ${corner}" @keydown=${launcher.onKey}>
+      <button part="launcher" type="button" aria-label=${name} aria-expanded=${launcher.open} aria-controls="card" @click=${launcher.toggle}>
+        ${ICON}
+      </button>
+      <div part="base" class="card" id="card" role="dialog" aria-label=${strings.launcher} ?hidden=${!launcher.open} @keydown=${onKey}>
+        <button part="close" type="button" aria-label=${strings.close} @click=${launcher.close}>×</button>
+        ${views}
+      </div>
+    </div>
+  `;
 }

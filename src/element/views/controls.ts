@@ -6,8 +6,8 @@ import type { ViewRender } from './view.js';
 export const toggle = (part: string, label: string, pressed: boolean, onClick: () => void) =>
   html`<button part=${part} type="button" aria-pressed=${pressed} @click=${onClick}>${label}</button>`;
 
-// The templates carry no whitespace between tags: it would render nothing (the containers are grid or
-// flex boxes, the button trims it) and would ship in the bundle. Line breaks go inside the `${}`.
+// Templates may be written on several lines: the build, the demo and the browser tests take line breaks and
+// indentation between tags out (scripts/lit-literals.ts). A space that matters sits on its line: `</b> ${text}`.
 
 /** The call button (its label slotted) and, during a call, the microphone toggle. */
 export const controls: ViewRender = ({ host, consent, onButtonClick, onButtonHover }, strings) => {

@@ -39,8 +39,15 @@ export const transcript: ViewRender = ({ host, session, transcript }, strings) =
   // A log of paragraphs: `role="log"` on a list would strip the list semantics its items need. Focusable,
   // because it scrolls: a keyboard user must be able to reach it and scroll back through it.
   host.transcript
-    ? html`<div part="transcript" role="log" tabindex="0" @scroll=${transcript.onScroll}>${session.turns.slice(-TURNS_SHOWN).map(
-        ({ role, text, final, interrupted }) =>
-          html`<p part="turn ${role}${final ? '' : ' partial'}${interrupted ? ' interrupted' : ''}"><b>${strings[role]}:</b> ${text}${interrupted ? html` <i>${strings.interrupted}</i>` : nothing}</p>`,
-      )}</div>`
+    ? html`
+        <div part="transcript" role="log" tabindex="0" @scroll=${transcript.onScroll}>
+          ${session.turns.slice(-TURNS_SHOWN).map(
+            ({ role, text, final, interrupted }) => html`
+              <p part="turn ${role}${final ? '' : ' partial'}${interrupted ? ' interrupted' : ''}">
+                <b>${strings[role]}:</b> ${text}${interrupted ? html` <i>${strings.interrupted}</i>` : nothing}
+              </p>
+            `,
+          )}
+        </div>
+      `
     : nothing;
